@@ -1,0 +1,415 @@
+//! The clap tree: one `Args` struct per command. The doc comment of a field is
+//! its `--help`. Nothing below `config` sees these types: they are resolved
+//! once into a validated [`crate::config::Config`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "loghub",
+    version,
+    about = "Ship logs and read them back",
+    long_about = "loghub ships logs and reads them back: pipe an app's output through batching, \
+retries and a disk dead-letter queue into the embedded store or a loghub server, then query, \
+aggregate and live-tail them.\n\nWith no --to, every command works on the embedded store \
+(<data dir>/loghub/store.db): no server needed.",
+    after_help = "Examples:\n  app | loghub send --service app\n  loghub query q=timeout level=error since=1h\n  \
+loghub stats --since 24h\n  loghub tail --level error\n  loghub dlq replay\n  loghub serve",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]
+    #[arg(long = "to", visible_alias = "url", global = true, value_name = "URL")]
+    pub to: Option<String>,
+    /// API key for an HTTP target [env: LOGHUB_API_KEY]
+    #[arg(long, global = true, value_name = "KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Profile of the config file to use [env: LOGHUB_PROFILE]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// No summary or progress on stderr; errors still print
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// When to colour output (NO_COLOR turns it off under auto)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ship logs from stdin or files: parse, enrich, batch, deliver, spool on failure
+    #[command(after_help = "Examples:\n  app | loghub send --service app\n  \
+python3 app.py 2>&1 | loghub send --service app --tee\n  \
+loghub send --service web /var/log/nginx/error.log\n  \
+loghub send --to - < app.log            # dry run: parsed records as NDJSON\n  \
+loghub send --to http://127.0.0.1:8431 --durable < app.log")]
+    Send(Box<SendArgs>),
+    /// Search logs, newest first (terms: key=value, bare words are full text)
+    #[command(
+        after_help = "Terms: q=TEXT level=error level>=warn service=api host=web-1 trace=ID \
+since=15m until=2026-01-01T00:00:00Z limit=50; any other key=value filters metadata (user_id=42).\n\n\
+Examples:\n  loghub query q=timeout level=error since=1h\n  \
+loghub query service=shop --output ndjson --limit 0 | jq .\n  loghub query payment failed --since 2h"
+    )]
+    Query(QueryArgs),
+    /// Aggregate counts by time bucket and level, top services and top errors
+    #[command(after_help = "Examples:\n  loghub stats --since 24h\n  \
+loghub stats --since 7d --interval 1d --by service\n  loghub stats service=api --output json")]
+    Stats(StatsArgs),
+    /// Show one request across services, oldest first, with offsets
+    #[command(after_help = "Example:\n  loghub trace 4bf92f3577b34da6a3ce929d0e0e4736")]
+    Trace(TraceArgs),
+    /// Follow new matching records as they arrive
+    #[command(after_help = "Examples:\n  loghub tail --level error\n  \
+loghub tail service=api --since 10m\n  loghub tail --to http://127.0.0.1:8431 --count 10")]
+    Tail(TailArgs),
+    /// Inspect and replay the dead-letter queue of batches that were not delivered
+    #[command(
+        after_help = "Examples:\n  loghub dlq list\n  loghub dlq replay        # from cron: exit 0 when empty, 3 when files remain\n  \
+loghub dlq purge --older-than 7d"
+    )]
+    Dlq(DlqArgs),
+    /// Run the loghub HTTP server on the embedded store
+    #[command(after_help = "Examples:\n  loghub serve\n  \
+loghub serve --listen 0.0.0.0:8431 --api-key \"$KEY\" --retention 14d")]
+    Serve(ServeArgs),
+    /// Print the resolved configuration (secrets masked)
+    Config(ConfigArgs),
+    /// Write shell completions and man pages (for packaging)
+    #[command(hide = true)]
+    GenerateDocs(GenerateDocsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Auto,
+    Json,
+    Logfmt,
+    Text,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnFull {
+    Spill,
+    Block,
+    DropNewest,
+    DropOldest,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompressionArg {
+    Gzip,
+    Zstd,
+    None,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// Files to read (default: stdin)
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// How to parse each line (auto decides per line)
+    #[arg(long, value_enum, default_value_t = Format::Auto)]
+    pub format: Format,
+    /// Join continuation lines (stack traces): auto, none, or a REGEX that matches start lines
+    #[arg(long, default_value = "auto", value_name = "auto|none|REGEX")]
+    pub multiline: String,
+    /// Zone for timestamps without one: local, UTC, or a name like Europe/Paris
+    #[arg(long, default_value = "local", value_name = "ZONE")]
+    pub timezone: String,
+    /// Service name of the records (1–100 chars) [env: LOGHUB_SERVICE]
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Environment, stored as metadata.environment [env: LOGHUB_ENV]
+    #[arg(long = "env", value_name = "ENV")]
+    pub environment: Option<String>,
+    /// Extra metadata, repeatable: --tag region=eu --tag team=pay
+    #[arg(long = "tag", value_name = "K=V")]
+    pub tags: Vec<String>,
+    /// Trace id for every record (default: from TRACEPARENT)
+    #[arg(long)]
+    pub trace_id: Option<String>,
+    /// Host name (default: this machine's)
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Level of lines that name none
+    #[arg(long, default_value = "info")]
+    pub level: String,
+    /// Drop records below this level (counted)
+    #[arg(long)]
+    pub min_level: Option<String>,
+    /// Metadata key to mask at any depth, repeatable (adds to the default list)
+    #[arg(long = "redact", value_name = "KEY")]
+    pub redact: Vec<String>,
+    /// Regex whose matches in messages are masked, repeatable (adds to the built-ins)
+    #[arg(long = "redact-pattern", value_name = "REGEX")]
+    pub redact_pattern: Vec<String>,
+    /// Turn off the default redaction list and built-in patterns
+    #[arg(long)]
+    pub no_default_redact: bool,
+    /// Copy every input line to stdout unchanged
+    #[arg(long)]
+    pub tee: bool,
+    /// Longer lines are truncated and marked metadata._truncated
+    #[arg(long, default_value = "1MiB", value_name = "SIZE")]
+    pub max_line_bytes: String,
+    /// Records per batch
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Uncompressed bytes per batch
+    #[arg(long, value_name = "SIZE")]
+    pub batch_bytes: Option<String>,
+    /// Close a batch after this long
+    #[arg(long, value_name = "DURATION")]
+    pub flush_interval: Option<String>,
+    /// Body compression for HTTP targets
+    #[arg(long, value_enum)]
+    pub compression: Option<CompressionArg>,
+    /// Requests in flight (retries count inside it)
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    /// Retries per batch before it is spooled
+    #[arg(long)]
+    pub max_retries: Option<u32>,
+    /// Timeout of one request
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Consecutive failed requests that open the circuit breaker
+    #[arg(long)]
+    pub breaker_threshold: Option<u32>,
+    /// How long the breaker stays open before one probe request
+    #[arg(long, value_name = "DURATION")]
+    pub breaker_reset: Option<String>,
+    /// Records that may wait in memory
+    #[arg(long)]
+    pub max_buffer: Option<usize>,
+    /// What to do when the buffer is full
+    #[arg(long, value_enum)]
+    pub on_full: Option<OnFull>,
+    /// Spool every record to disk as it is read; it leaves the spool only when acknowledged
+    #[arg(long)]
+    pub durable: bool,
+    /// At the end, wait this long for deliveries before spooling the rest
+    #[arg(long, value_name = "DURATION")]
+    pub drain_timeout: Option<String>,
+    /// Dead-letter queue directory [env: LOGHUB_DLQ_DIR]
+    #[arg(long, value_name = "DIR")]
+    pub dlq_dir: Option<PathBuf>,
+    /// Write the end-of-run summary as JSON to this file
+    #[arg(long, value_name = "FILE")]
+    pub stats_json: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Raw,
+    Json,
+    Ndjson,
+}
+
+/// The filter flags shared by the reading commands (flag forms of the terms).
+#[derive(Debug, Args, Default, Clone)]
+pub struct FilterArgs {
+    /// Query terms: key=value (level>=warn, service=api, since=1h, user_id=42) or full-text words
+    #[arg(value_name = "TERM")]
+    pub terms: Vec<String>,
+    /// Level filter: error, a list warn,error, or >=warn
+    #[arg(long)]
+    pub level: Option<String>,
+    /// Service filter (comma list)
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Host filter (comma list)
+    #[arg(long)]
+    pub host: Option<String>,
+    /// From this time: 15m, 2h, 7d, or a time
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Up to this time
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Full-text search
+    #[arg(long = "q", value_name = "TEXT")]
+    pub q: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// How many records in all (0 = all, streamed)
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Output format (default: table on a terminal, ndjson when piped)
+    #[arg(long, short, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatsBy {
+    Level,
+    Service,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Bucket width: 1m, 5m, 1h, 1d … (default: chosen from the range)
+    #[arg(long)]
+    pub interval: Option<String>,
+    /// What the columns of the bucket table count
+    #[arg(long, value_enum, default_value_t = StatsBy::Level)]
+    pub by: StatsBy,
+    /// How many top services and top errors to show
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// Output format (table or json)
+    #[arg(long, short, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// The trace id
+    pub trace_id: String,
+    /// Output format (default: table on a terminal, ndjson when piped)
+    #[arg(long, short, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct TailArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Exit after this many records
+    #[arg(long)]
+    pub count: Option<usize>,
+    /// Output format (default: raw lines on a terminal, ndjson when piped)
+    #[arg(long, short, value_enum)]
+    pub output: Option<OutputFormat>,
+    /// How often to poll the embedded store
+    #[arg(long, default_value = "200ms", value_name = "DURATION")]
+    pub poll_interval: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DlqArgs {
+    /// Dead-letter queue directory [env: LOGHUB_DLQ_DIR]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub dlq_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: DlqCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DlqCommand {
+    /// List spooled batches: file, target, records, age, attempts, last error
+    List {
+        #[arg(long, short, value_enum)]
+        output: Option<OutputFormat>,
+    },
+    /// Print the records of one spooled file as NDJSON
+    Show {
+        /// File name (or a unique prefix of it) in the DLQ
+        file: String,
+    },
+    /// Re-send spooled batches, oldest first; exit 0 when empty, 3 when files remain
+    Replay {
+        /// Wait for another replay to finish instead of exiting
+        #[arg(long)]
+        wait: bool,
+        /// Replay towards this target instead of each file's own
+        #[arg(long)]
+        all_to: Option<String>,
+    },
+    /// Delete spooled batches
+    Purge {
+        /// Only files older than this (7d, 12h …)
+        #[arg(long, value_name = "DURATION")]
+        older_than: Option<String>,
+        /// Also purge rejected/ and corrupt/
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:8431")]
+    pub listen: String,
+    /// Store: local:PATH or a path (default: the embedded store's default path)
+    #[arg(long)]
+    pub store: Option<String>,
+    /// API key with full access, repeatable; prefix with `write:` for an ingest-only key [env: LOGHUB_SERVER_API_KEYS, comma separated]
+    #[arg(long = "api-key", value_name = "KEY", hide_env_values = true)]
+    pub api_keys: Vec<String>,
+    /// File with one key per line (`full:KEY` or `write:KEY`)
+    #[arg(long, value_name = "FILE")]
+    pub keys_file: Option<PathBuf>,
+    /// Delete records older than this
+    #[arg(long, default_value = "7d", value_name = "DURATION")]
+    pub retention: String,
+    /// Keep the store under this size (oldest records go first)
+    #[arg(long, value_name = "SIZE")]
+    pub max_store_size: Option<String>,
+    /// Largest request body, before and after decompression
+    #[arg(long, default_value = "16MiB", value_name = "SIZE")]
+    pub max_body: String,
+    /// Most concurrent live-tail streams
+    #[arg(long, default_value_t = 1000)]
+    pub max_streams: usize,
+    /// Requests per second per API key (0 = no limit)
+    #[arg(long, default_value_t = 0)]
+    pub rate_limit: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Print as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateDocsArgs {
+    /// Directory to write completions/ and man/ into
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_tree_is_valid() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,48 @@
+//! `loghub`: parse the command line, set up logging and the runtime, dispatch,
+//! map the result to an exit code. Errors print once, as `loghub: error: …`.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use loghub::cli::Cli;
+use loghub::exit::{self, Exit};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.global.verbose);
+    match loghub::cmd::run(cli) {
+        Ok(code) => code.into(),
+        Err(err) if exit::is_broken_pipe(&err) => Exit::Ok.into(),
+        Err(err) => {
+            eprintln!("loghub: error: {}", chain(&err));
+            exit::code_for(&err).into()
+        }
+    }
+}
+
+/// `outer: cause: root cause` on one line.
+fn chain(err: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in err.chain() {
+        let s = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+    }
+    parts.join(": ")
+}
+
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "loghub=info,warn",
+        _ => "loghub=debug,info",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

@@ -1,0 +1,3 @@
+//! Output of the reading commands: table, raw, json, ndjson; progress; colour.
+
+pub mod progress;

@@ -1,0 +1,1 @@
+//! json parsing (see mod.rs).

@@ -1,0 +1,1 @@
+//! logfmt parsing (see mod.rs).

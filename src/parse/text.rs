@@ -1,0 +1,1 @@
+//! text parsing (see mod.rs).

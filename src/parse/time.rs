@@ -1,0 +1,1 @@
+//! time parsing (see mod.rs).

@@ -1,0 +1,669 @@
+//! The shipping pipeline of `send` (SPEC §3): input → lines → multiline events
+//! → parse, enrich, redact, filter (on worker threads) → batches → delivery.
+//!
+//! ```text
+//!  reader thread ──blocks──▶ line thread ──chunks──▶ N parse workers
+//!   (blocking read)          (split, UTF-8, tee,       (parse, enrich, redact,
+//!                             multiline, silence)        filter, encode JSON)
+//!                                                              │ (seq, records)
+//!                                   deliver::Deliverer ◀──batches── batcher task
+//!                                   (concurrency, retry,        (reorders by seq,
+//!                                    breaker, spool)             size/bytes/interval)
+//! ```
+//!
+//! Every channel is bounded, so memory is bounded whatever the input size:
+//! a slow target backs up into the deliverer's buffer, whose `--on-full`
+//! policy decides whether to spill, block, or drop. The pipeline never knows
+//! which target it feeds: it hands batches to an `Arc<dyn Backend>`.
+
+pub mod breaker;
+pub mod deliver;
+pub mod enrich;
+pub mod metrics;
+pub mod redact;
+pub mod retry;
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use crate::backend::{Backend, Batch};
+use crate::config::DeliveryConfig;
+use crate::parse::multiline::{Joiner, MultilineMode};
+use crate::parse::{Event, Parser};
+use crate::record::{Level, Record, now_micros};
+use deliver::{Deliverer, Stop};
+use enrich::Enricher;
+use metrics::Metrics;
+
+/// Where `send` reads from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    Stdin,
+    File(PathBuf),
+}
+
+/// Everything `send` needs, resolved from the config and flags.
+pub struct SendPlan {
+    pub inputs: Vec<Input>,
+    pub parser: Parser,
+    pub multiline: MultilineMode,
+    pub enricher: Enricher,
+    pub redactor: redact::Redactor,
+    pub min_level: Option<Level>,
+    pub tee: bool,
+    pub max_line_bytes: usize,
+    pub delivery: DeliveryConfig,
+    /// Encode records to JSON on the workers (for targets that send JSON).
+    pub encode: bool,
+    pub deliver_ctx: deliver::Context,
+}
+
+/// How the run ended.
+#[derive(Debug)]
+pub struct Outcome {
+    pub summary: metrics::Summary,
+    /// Interrupted by SIGINT/SIGTERM.
+    pub interrupted: bool,
+    /// The run stopped early for this reason (401, read-only store …).
+    pub fatal: Option<String>,
+}
+
+/// Events per chunk handed to a worker, and the byte size that also closes one.
+const CHUNK_EVENTS: usize = 512;
+const CHUNK_BYTES: usize = 256 * 1024;
+/// Size of one read from the input.
+const READ_BLOCK: usize = 256 * 1024;
+/// Silence that closes a pending multiline event (SPEC §3).
+const SILENCE: Duration = Duration::from_millis(250);
+
+struct Chunk {
+    seq: u64,
+    read_time: i64,
+    events: Vec<Event>,
+}
+
+struct Parsed {
+    seq: u64,
+    records: Vec<Record>,
+    /// One JSON line per record (when encoding), with `ends[i]` the end offset
+    /// of record i.
+    ndjson: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+enum Block {
+    Data(Vec<u8>),
+    /// The end of one input: a partial last line is a line.
+    EndOfInput,
+    Error(String),
+}
+
+/// Runs `send` to the end. `stop` is set by the signal handler: reading stops
+/// and what was read is delivered or spooled.
+pub async fn run(
+    plan: SendPlan,
+    backend: Arc<dyn Backend>,
+    metrics: Arc<Metrics>,
+    signals: Arc<Signals>,
+) -> Result<Outcome> {
+    let SendPlan {
+        inputs,
+        parser,
+        multiline,
+        enricher,
+        redactor,
+        min_level,
+        tee,
+        max_line_bytes,
+        delivery,
+        encode,
+        deliver_ctx,
+    } = plan;
+
+    let mut deliverer = Deliverer::start(backend, &delivery, deliver_ctx, metrics.clone()).await?;
+
+    // Reader thread: blocking reads of every input in turn.
+    let (block_tx, block_rx) = sync_channel::<Block>(4);
+    let reader_metrics = metrics.clone();
+    let reader_stop = signals.clone();
+    std::thread::Builder::new()
+        .name("loghub-read".into())
+        .spawn(move || read_inputs(inputs, block_tx, &reader_metrics, &reader_stop))
+        .context("starting the reader thread")?;
+
+    // Line thread: lines, tee, multiline, chunks.
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8);
+    let (chunk_tx, chunk_rx) = sync_channel::<Chunk>(workers * 2);
+    let line_metrics = metrics.clone();
+    let line_stop = signals.clone();
+    let silence = SILENCE.min(delivery.flush_interval);
+    std::thread::Builder::new()
+        .name("loghub-lines".into())
+        .spawn(move || {
+            let mut lines = LineSplitter {
+                joiner: Joiner::new(multiline),
+                max_line_bytes,
+                tee: tee.then(|| std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout())),
+                metrics: line_metrics,
+                chunk: Vec::new(),
+                chunk_bytes: 0,
+                seq: 0,
+                out: chunk_tx,
+                carry: Vec::new(),
+                skipping: false,
+            };
+            lines.run(block_rx, &line_stop, silence)
+        })
+        .context("starting the line thread")?;
+
+    // Parse workers.
+    let (parsed_tx, mut parsed_rx) = tokio::sync::mpsc::channel::<Parsed>(workers * 2);
+    let chunk_rx = Arc::new(Mutex::new(chunk_rx));
+    let shared = Arc::new((parser, enricher, redactor));
+    for i in 0..workers {
+        let rx = chunk_rx.clone();
+        let tx = parsed_tx.clone();
+        let shared = shared.clone();
+        let m = metrics.clone();
+        std::thread::Builder::new()
+            .name(format!("loghub-parse-{i}"))
+            .spawn(move || {
+                let (parser, enricher, redactor) = &*shared;
+                loop {
+                    let chunk = match rx.lock().unwrap_or_else(|p| p.into_inner()).recv() {
+                        Ok(c) => c,
+                        Err(_) => return,
+                    };
+                    let parsed =
+                        parse_chunk(chunk, parser, enricher, redactor, min_level, encode, &m);
+                    if tx.blocking_send(parsed).is_err() {
+                        return;
+                    }
+                }
+            })
+            .context("starting a parse worker")?;
+    }
+    drop(parsed_tx);
+
+    // Batcher: reorder, cut batches, hand them to the deliverer.
+    let mut pending: BTreeMap<u64, Parsed> = BTreeMap::new();
+    let mut next_seq = 0u64;
+    let mut cur = BatchBuilder::new(&delivery);
+    let mut tick = tokio::time::interval(
+        delivery
+            .flush_interval
+            .min(Duration::from_millis(100))
+            .max(Duration::from_millis(10)),
+    );
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut fatal: Option<String> = None;
+    let mut closed = false;
+    'outer: loop {
+        tokio::select! {
+            biased;
+            _ = signals.first.notified(), if !signals.stop.load(Ordering::Relaxed) => {
+                // Handled by the flag: the line thread sees it and closes the input.
+                signals.stop.store(true, Ordering::Relaxed);
+            }
+            msg = parsed_rx.recv() => {
+                let Some(p) = msg else { break 'outer };
+                pending.insert(p.seq, p);
+                while let Some(p) = pending.remove(&next_seq) {
+                    next_seq += 1;
+                    for batch in cur.push(p) {
+                        if let Err(stop) = deliverer.submit(batch).await {
+                            match stop {
+                                Stop::Fatal(m) => fatal = Some(m),
+                                Stop::Closed => closed = true,
+                            }
+                            break 'outer;
+                        }
+                    }
+                }
+            }
+            _ = tick.tick() => {
+                if cur.due()
+                    && let Err(stop) = deliverer.submit(cur.take()).await
+                {
+                    match stop {
+                        Stop::Fatal(m) => fatal = Some(m),
+                        Stop::Closed => closed = true,
+                    }
+                    break 'outer;
+                }
+            }
+        }
+    }
+
+    if fatal.is_some() || closed {
+        // Stop reading; whatever was read but not yet delivered is spooled below.
+        signals.stop.store(true, Ordering::Relaxed);
+        parsed_rx.close();
+        while let Some(p) = parsed_rx.recv().await {
+            pending.insert(p.seq, p);
+        }
+        for (_, p) in std::mem::take(&mut pending) {
+            cur.push_all(p);
+        }
+        if !closed {
+            deliverer.spool_now(cur.take_all()).await;
+        }
+    } else if !cur.is_empty()
+        && let Err(stop) = deliverer.submit(cur.take()).await
+    {
+        match stop {
+            Stop::Fatal(m) => fatal = Some(m),
+            Stop::Closed => closed = true,
+        }
+    }
+    let _ = closed;
+
+    let finish = deliverer.finish(delivery.drain_timeout, signals.second.clone());
+    if let Err(Stop::Fatal(m)) = finish.await {
+        fatal.get_or_insert(m);
+    }
+    Ok(Outcome {
+        summary: metrics.summary(),
+        interrupted: signals.stop.load(Ordering::Relaxed)
+            && signals.signalled.load(Ordering::Relaxed),
+        fatal,
+    })
+}
+
+/// Signal state shared by the pipeline stages.
+#[derive(Default)]
+pub struct Signals {
+    /// Reading must stop (a signal came, or the run is ending early).
+    pub stop: AtomicBool,
+    /// A real signal came (for exit code 130).
+    pub signalled: AtomicBool,
+    pub first: tokio::sync::Notify,
+    /// A second signal: spool at once.
+    pub second: Arc<tokio::sync::Notify>,
+}
+
+impl Signals {
+    /// Installs SIGINT/SIGTERM handlers: the first stops reading, the second
+    /// spools at once.
+    pub fn install() -> Arc<Signals> {
+        let s = Arc::new(Signals::default());
+        let s2 = s.clone();
+        tokio::spawn(async move {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut int), Ok(mut term)) = (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+            ) else {
+                return;
+            };
+            let mut count = 0;
+            loop {
+                tokio::select! {
+                    _ = int.recv() => {},
+                    _ = term.recv() => {},
+                }
+                count += 1;
+                s2.signalled.store(true, Ordering::Relaxed);
+                s2.stop.store(true, Ordering::Relaxed);
+                if count == 1 {
+                    tracing::info!("signal: stopping input, draining");
+                    s2.first.notify_one();
+                } else {
+                    tracing::info!("second signal: spooling at once");
+                    s2.second.notify_one();
+                    s2.second.notify_waiters();
+                }
+            }
+        });
+        s
+    }
+}
+
+fn read_inputs(inputs: Vec<Input>, tx: SyncSender<Block>, metrics: &Metrics, signals: &Signals) {
+    for input in inputs {
+        let mut reader: Box<dyn Read> = match &input {
+            Input::Stdin => Box::new(std::io::stdin().lock()),
+            Input::File(p) => match std::fs::File::open(p) {
+                Ok(f) => Box::new(f),
+                Err(e) => {
+                    let _ = tx.send(Block::Error(format!("cannot read {}: {e}", p.display())));
+                    continue;
+                }
+            },
+        };
+        loop {
+            if signals.stop.load(Ordering::Relaxed) {
+                return;
+            }
+            let mut buf = vec![0u8; READ_BLOCK];
+            match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Metrics::add(&metrics.bytes_in, n as u64);
+                    if tx.send(Block::Data(buf)).is_err() {
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let name = match &input {
+                        Input::Stdin => "stdin".to_string(),
+                        Input::File(p) => p.display().to_string(),
+                    };
+                    let _ = tx.send(Block::Error(format!("reading {name}: {e}")));
+                    break;
+                }
+            }
+        }
+        if tx.send(Block::EndOfInput).is_err() {
+            return;
+        }
+    }
+}
+
+struct LineSplitter {
+    joiner: Joiner,
+    max_line_bytes: usize,
+    tee: Option<std::io::BufWriter<std::io::Stdout>>,
+    metrics: Arc<Metrics>,
+    chunk: Vec<Event>,
+    chunk_bytes: usize,
+    seq: u64,
+    out: SyncSender<Chunk>,
+    /// The start of a line whose end has not been read yet (at most
+    /// `max_line_bytes`: the rest of a huge line is skipped, not kept).
+    carry: Vec<u8>,
+    /// Inside a huge line: drop bytes until its newline.
+    skipping: bool,
+}
+
+impl LineSplitter {
+    fn run(&mut self, rx: Receiver<Block>, signals: &Signals, silence: Duration) {
+        let mut last_data = Instant::now();
+        loop {
+            if signals.stop.load(Ordering::Relaxed) {
+                break;
+            }
+            match rx.recv_timeout(silence) {
+                Ok(Block::Data(buf)) => {
+                    last_data = Instant::now();
+                    if !self.feed(&buf) {
+                        return;
+                    }
+                }
+                Ok(Block::EndOfInput) => {
+                    if !self.end_line() || !self.flush_all() {
+                        return;
+                    }
+                }
+                Ok(Block::Error(msg)) => {
+                    eprintln!("loghub: error: {msg}");
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    // Silence: close a pending multiline event and hand over
+                    // what we have, so slow inputs still flow.
+                    if last_data.elapsed() >= silence && !self.flush_all() {
+                        return;
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        let _ = self.end_line() && self.flush_all();
+    }
+
+    /// Splits a block into lines. Returns false when the workers are gone.
+    fn feed(&mut self, buf: &[u8]) -> bool {
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', buf) {
+            let piece = &buf[start..nl];
+            start = nl + 1;
+            if self.skipping {
+                self.skipping = false;
+                continue;
+            }
+            let ok = if self.carry.is_empty() {
+                self.line(piece, false)
+            } else {
+                let room = self.max_line_bytes.saturating_sub(self.carry.len());
+                let over = piece.len() > room;
+                let mut carry = std::mem::take(&mut self.carry);
+                carry.extend_from_slice(&piece[..piece.len().min(room)]);
+                let ok = self.line(&carry, over);
+                carry.clear();
+                self.carry = carry;
+                ok
+            };
+            if !ok {
+                return false;
+            }
+        }
+        let rest = &buf[start..];
+        if !self.skipping && !rest.is_empty() {
+            let room = self.max_line_bytes.saturating_sub(self.carry.len());
+            if rest.len() > room {
+                // A huge line: keep its first max_line_bytes, skip to its end.
+                self.carry.extend_from_slice(&rest[..room]);
+                let mut carry = std::mem::take(&mut self.carry);
+                let ok = self.line(&carry, true);
+                carry.clear();
+                self.carry = carry;
+                self.skipping = true;
+                return ok;
+            }
+            self.carry.extend_from_slice(rest);
+        }
+        true
+    }
+
+    /// The end of an input: a partial last line is a line.
+    fn end_line(&mut self) -> bool {
+        self.skipping = false;
+        if self.carry.is_empty() {
+            return true;
+        }
+        let carry = std::mem::take(&mut self.carry);
+        self.line(&carry, false)
+    }
+
+    fn line(&mut self, raw: &[u8], truncated: bool) -> bool {
+        Metrics::add(&self.metrics.lines, 1);
+        if let Some(tee) = &mut self.tee {
+            // The input line exactly as it came (the part we kept of a huge one).
+            let _ = tee.write_all(raw).and_then(|_| tee.write_all(b"\n"));
+        }
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            Metrics::add(&self.metrics.blank_lines, 1);
+            return true;
+        }
+        if truncated {
+            Metrics::add(&self.metrics.truncated_lines, 1);
+        }
+        let (text, invalid) = match std::str::from_utf8(raw) {
+            Ok(s) => (std::borrow::Cow::Borrowed(s), false),
+            Err(_) => {
+                Metrics::add(&self.metrics.invalid_utf8_lines, 1);
+                (String::from_utf8_lossy(raw), true)
+            }
+        };
+        let before = self.chunk.len();
+        self.joiner.push(&text, truncated, invalid, &mut self.chunk);
+        if self.chunk.len() > before {
+            self.chunk_bytes += self.chunk[before..]
+                .iter()
+                .map(|e| e.text.len())
+                .sum::<usize>();
+        }
+        if self.chunk.len() >= CHUNK_EVENTS || self.chunk_bytes >= CHUNK_BYTES {
+            return self.send_chunk();
+        }
+        true
+    }
+
+    fn flush_all(&mut self) -> bool {
+        self.joiner.flush(&mut self.chunk);
+        if let Some(tee) = &mut self.tee {
+            let _ = tee.flush();
+        }
+        self.send_chunk()
+    }
+
+    fn send_chunk(&mut self) -> bool {
+        if self.chunk.is_empty() {
+            return true;
+        }
+        let events = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK_EVENTS));
+        self.chunk_bytes = 0;
+        let chunk = Chunk {
+            seq: self.seq,
+            read_time: now_micros(),
+            events,
+        };
+        self.seq += 1;
+        self.out.send(chunk).is_ok()
+    }
+}
+
+fn parse_chunk(
+    chunk: Chunk,
+    parser: &Parser,
+    enricher: &Enricher,
+    redactor: &redact::Redactor,
+    min_level: Option<Level>,
+    encode: bool,
+    metrics: &Metrics,
+) -> Parsed {
+    let mut records = Vec::with_capacity(chunk.events.len());
+    let mut ndjson = Vec::new();
+    let mut ends = Vec::new();
+    let mut filtered = 0;
+    for ev in chunk.events {
+        let mut r = parser.parse(&ev.text, chunk.read_time);
+        if min_level.is_some_and(|m| r.level < m) {
+            filtered += 1;
+            continue;
+        }
+        enricher.apply(&mut r, &ev);
+        redactor.apply(&mut r);
+        if encode {
+            r.write_json(&mut ndjson);
+            ndjson.push(b'\n');
+            ends.push(ndjson.len());
+        }
+        records.push(r);
+    }
+    Metrics::add(&metrics.records, records.len() as u64 + filtered);
+    Metrics::add(&metrics.filtered, filtered);
+    Parsed {
+        seq: chunk.seq,
+        records,
+        ndjson,
+        ends,
+    }
+}
+
+/// Cuts the ordered record stream into batches by count, bytes and age.
+struct BatchBuilder {
+    max_records: usize,
+    max_bytes: usize,
+    interval: Duration,
+    records: Vec<Record>,
+    ndjson: Vec<u8>,
+    bytes: usize,
+    opened: Instant,
+}
+
+impl BatchBuilder {
+    fn new(d: &DeliveryConfig) -> Self {
+        BatchBuilder {
+            max_records: d.batch_size,
+            max_bytes: d.batch_bytes,
+            interval: d.flush_interval,
+            records: Vec::new(),
+            ndjson: Vec::new(),
+            bytes: 0,
+            opened: Instant::now(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    fn due(&self) -> bool {
+        !self.records.is_empty() && self.opened.elapsed() >= self.interval
+    }
+
+    /// Adds a parsed chunk; returns the batches it completed.
+    fn push(&mut self, p: Parsed) -> Vec<Batch> {
+        let mut done = Vec::new();
+        let encoded = !p.ends.is_empty();
+        let mut start = 0;
+        for (i, r) in p.records.into_iter().enumerate() {
+            if self.records.is_empty() {
+                self.opened = Instant::now();
+            }
+            let size = if encoded {
+                p.ends[i] - start
+            } else {
+                r.approx_size()
+            };
+            if !self.records.is_empty() && self.bytes + size > self.max_bytes {
+                done.push(self.take());
+                self.opened = Instant::now();
+            }
+            if encoded {
+                self.ndjson.extend_from_slice(&p.ndjson[start..p.ends[i]]);
+                start = p.ends[i];
+            }
+            self.bytes += size;
+            self.records.push(r);
+            if self.records.len() >= self.max_records {
+                done.push(self.take());
+            }
+        }
+        done
+    }
+
+    fn push_all(&mut self, p: Parsed) {
+        let encoded = !p.ends.is_empty();
+        self.records.extend(p.records);
+        if encoded {
+            self.ndjson.extend_from_slice(&p.ndjson);
+        }
+    }
+
+    fn take(&mut self) -> Batch {
+        self.bytes = 0;
+        let mut b = Batch::new(std::mem::take(&mut self.records));
+        b.ndjson = std::mem::take(&mut self.ndjson);
+        b
+    }
+
+    /// Everything left, in batches of the usual size.
+    fn take_all(&mut self) -> Vec<Batch> {
+        let all = self.take();
+        if all.records.len() <= self.max_records {
+            return if all.records.is_empty() {
+                vec![]
+            } else {
+                vec![all]
+            };
+        }
+        all.records
+            .chunks(self.max_records)
+            .map(|c| Batch::new(c.to_vec()))
+            .collect()
+    }
+}

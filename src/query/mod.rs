@@ -1,0 +1,164 @@
+//! Reading requests: the `Query` every reading command and route builds, the
+//! `key=value` term grammar of SPEC §5 that produces it, and the fingerprints
+//! that group top errors.
+//!
+//! A `Query` is backend-neutral: full-text terms are plain data that each
+//! backend quotes for its own engine (never passed through as query syntax).
+
+pub mod fingerprint;
+pub mod terms;
+
+use crate::record::{Level, Micros, Record};
+
+/// What to read. Every field is a filter; all given filters must hold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Query {
+    /// Full-text terms; every one must occur in the message (case-insensitive,
+    /// whole tokens or prefixes as the backend's index allows).
+    pub text: Vec<String>,
+    /// Allowed levels; empty means all.
+    pub levels: Vec<Level>,
+    /// Allowed services; empty means all.
+    pub services: Vec<String>,
+    /// Allowed hosts; empty means all.
+    pub hosts: Vec<String>,
+    pub trace_id: Option<String>,
+    /// Inclusive lower bound on `time`.
+    pub since: Option<Micros>,
+    /// Exclusive upper bound on `time`.
+    pub until: Option<Micros>,
+    /// Metadata equality filters: `key` (dotted path for nesting) = `value`
+    /// compared as text.
+    pub metadata: Vec<(String, String)>,
+    /// How many records to return in all; `None` for the command's default,
+    /// `Some(0)` for all.
+    pub limit: Option<usize>,
+}
+
+impl Query {
+    /// Whether a record satisfies every filter (used where a backend filters in
+    /// memory, e.g. live tail fan-out, and by tests as the reference).
+    pub fn matches(&self, r: &Record) -> bool {
+        if !self.levels.is_empty() && !self.levels.contains(&r.level) {
+            return false;
+        }
+        if !self.services.is_empty() && !self.services.contains(&r.service) {
+            return false;
+        }
+        if !self.hosts.is_empty() && !self.hosts.contains(&r.host) {
+            return false;
+        }
+        if let Some(t) = &self.trace_id
+            && r.trace_id.as_deref() != Some(t.as_str())
+        {
+            return false;
+        }
+        if self.since.is_some_and(|s| r.time < s) || self.until.is_some_and(|u| r.time >= u) {
+            return false;
+        }
+        if !self.text.is_empty() {
+            let msg = r.message.to_lowercase();
+            if !self.text.iter().all(|t| msg.contains(&t.to_lowercase())) {
+                return false;
+            }
+        }
+        self.metadata
+            .iter()
+            .all(|(k, v)| metadata_value(&r.metadata, k).is_some_and(|m| m == *v))
+    }
+}
+
+/// Looks up a dotted path in metadata and renders the value as text
+/// (strings unquoted, other scalars in JSON form).
+pub fn metadata_value(
+    meta: &serde_json::Map<String, serde_json::Value>,
+    key: &str,
+) -> Option<String> {
+    let mut cur = meta.get(key).or_else(|| {
+        let (head, _) = key.split_once('.')?;
+        meta.get(head)
+    })?;
+    if meta.get(key).is_none() {
+        for part in key.split('.').skip(1) {
+            cur = cur.get(part)?;
+        }
+    }
+    Some(match cur {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    })
+}
+
+/// A page of results, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct QueryPage {
+    pub records: Vec<Record>,
+    /// Total matches where the backend knows it cheaply.
+    pub total: Option<u64>,
+    /// Opaque cursor for the next (older) page; `None` at the end.
+    pub next_cursor: Option<String>,
+}
+
+/// Aggregation request: the filters of `query`, bucketed by `interval`.
+#[derive(Debug, Clone, Default)]
+pub struct StatsQuery {
+    pub query: Query,
+    /// Bucket width in seconds; `None` lets the caller's default apply.
+    pub interval: Option<i64>,
+    /// How many top services / top errors to return.
+    pub top: usize,
+}
+
+/// One time bucket.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Bucket {
+    /// Bucket start, µs since epoch.
+    pub start: Micros,
+    pub total: u64,
+    /// Counts per level, indexed by `Level::index()`.
+    pub by_level: [u64; 5],
+}
+
+/// A group of similar error messages.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TopError {
+    pub fingerprint: String,
+    /// One real message of the group.
+    pub sample: String,
+    pub count: u64,
+    pub service: String,
+    pub last_seen: Micros,
+}
+
+/// Aggregated counts.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Stats {
+    pub interval: i64,
+    pub since: Micros,
+    pub until: Micros,
+    pub total: u64,
+    pub by_level: [u64; 5],
+    pub buckets: Vec<Bucket>,
+    pub top_services: Vec<(String, u64)>,
+    pub top_errors: Vec<TopError>,
+}
+
+/// Picks a bucket width (seconds) that gives at most ~60 buckets for a range.
+pub fn default_interval(range_secs: i64) -> i64 {
+    const STEPS: [i64; 9] = [
+        60,
+        300,
+        900,
+        3600,
+        3 * 3600,
+        6 * 3600,
+        12 * 3600,
+        86400,
+        7 * 86400,
+    ];
+    STEPS
+        .iter()
+        .copied()
+        .find(|s| range_secs / s <= 60)
+        .unwrap_or(7 * 86400)
+}
