@@ -6,6 +6,7 @@
 //! `Arc<dyn Backend>`, and `serve` wraps any storage backend in the HTTP API.
 
 pub mod http;
+mod http_read;
 pub mod local;
 pub mod stdout;
 
@@ -21,10 +22,12 @@ use crate::query::{Query, QueryPage, Stats, StatsQuery};
 use crate::record::{Micros, Record};
 
 /// A batch of records on its way to a target. The id travels as the
-/// `Idempotency-Key` and is reused by retries and DLQ replays.
+/// `Idempotency-Key` and is reused by retries and DLQ replays; storage
+/// backends remember it so that a repeat stores nothing (a UUID for batches
+/// loghub makes; any client-given key on the server).
 #[derive(Debug, Clone)]
 pub struct Batch {
-    pub id: uuid::Uuid,
+    pub id: String,
     pub records: Vec<Record>,
     /// The records' JSON form, one line each, when the pipeline's workers
     /// already encoded them (empty otherwise). Lets HTTP, stdout and the DLQ
@@ -35,7 +38,7 @@ pub struct Batch {
 impl Batch {
     pub fn new(records: Vec<Record>) -> Self {
         Batch {
-            id: uuid::Uuid::new_v4(),
+            id: uuid::Uuid::new_v4().to_string(),
             records,
             ndjson: Vec::new(),
         }
