@@ -150,6 +150,8 @@ struct Inner {
     /// Records of earlier runs' files that this run delivered.
     resent: AtomicU64,
     report: Mutex<ReplayReport>,
+    /// The latest delivery error, for the spool header and the final warning.
+    last_error: Mutex<Option<String>>,
 }
 
 /// Runs blocking file work without stalling the async threads.
@@ -332,6 +334,8 @@ impl Inner {
                     } else {
                         tracing::info!("batch {}: {reason}", batch.id);
                     }
+                    *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some(reason.clone());
                     last_error = reason;
                     if attempt > self.cfg.max_retries || gate == Gate::Probe {
                         return Err(Failure::whole(last_error, attempt));
@@ -687,6 +691,7 @@ impl Deliverer {
             lost: AtomicU64::new(0),
             resent: AtomicU64::new(0),
             report: Mutex::new(ReplayReport::default()),
+            last_error: Mutex::new(None),
         });
         let mut workers = JoinSet::new();
         for _ in 0..slots {
@@ -872,13 +877,28 @@ impl Deliverer {
             (q, f)
         };
         let closed = inner.stopped() == Some(Stop::Closed);
+        let last_error = inner
+            .last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         if !closed {
             for j in queue.iter().chain(inflight.iter()) {
                 if j.file.is_none() && inner.spooling {
-                    let why = Some("not delivered before the end of the run".to_string());
-                    let _ = inner.spool(&j.batch, 0, why);
+                    let why = last_error
+                        .clone()
+                        .unwrap_or_else(|| "not delivered before the end of the run".into());
+                    let _ = inner.spool(&j.batch, 0, Some(why));
                 }
             }
+        }
+        let m = &inner.metrics;
+        let kept = m.spooled.load(Ordering::Relaxed) > m.unspooled.load(Ordering::Relaxed);
+        if kept
+            && !inner.replay
+            && let Some(e) = &last_error
+        {
+            eprintln!("loghub: warning: last delivery error: {e}");
         }
         let resent = inner.resent.load(Ordering::Relaxed);
         if resent > 0 {
