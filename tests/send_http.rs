@@ -472,3 +472,24 @@ fn an_unwritable_dlq_is_named_and_the_loss_is_counted() {
     assert!(err.contains(&dlq.display().to_string()), "{err}");
     assert!(err.contains("lost"), "{err}");
 }
+
+#[test]
+fn a_tls_failure_stops_the_run_with_one_line_naming_the_host() {
+    // https:// to a plain-HTTP server: the handshake fails.
+    let server = FaultServer::start(policy(|_| Fault::Accept));
+    let url = format!("https://{}", server.addr);
+    let sb = Sandbox::new();
+    let ls = lines(150);
+    let out = run_send(&sb, &url, &[], &input(&ls));
+    assert_code(&out, 3);
+    let err = stderr(&out);
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("loghub: error:"))
+        .unwrap_or_else(|| panic!("no error line: {err}"));
+    assert!(
+        line.contains(&format!("TLS with {} failed", server.addr)),
+        "{line}"
+    );
+    assert_eq!(dlq_records(&sb), 150, "what was read is kept");
+}

@@ -64,12 +64,19 @@ impl HttpBackend {
     /// Maps a failed request (no response) to a delivery error naming the host.
     fn transport_error(&self, e: &reqwest::Error) -> DeliveryError {
         let mut detail = String::new();
+        let mut tls = false;
         let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
         while let Some(s) = src {
+            // rustls errors reach us as io::Error(InvalidData), possibly
+            // wrapped in another io::Error (whose `source` skips a level).
+            let mut io = s.downcast_ref::<std::io::Error>();
+            while let Some(e) = io {
+                tls |= e.kind() == std::io::ErrorKind::InvalidData;
+                io = e.get_ref().and_then(|i| i.downcast_ref::<std::io::Error>());
+            }
             detail = s.to_string();
             src = s.source();
         }
-        let lower = detail.to_ascii_lowercase();
         if e.is_timeout() {
             return DeliveryError::Retryable {
                 reason: format!(
@@ -80,9 +87,14 @@ impl HttpBackend {
                 retry_after: None,
             };
         }
-        // A certificate or handshake failure will not fix itself by retrying.
-        if lower.contains("certificate") || lower.contains("handshake") || lower.contains("tls") {
-            return DeliveryError::Fatal(format!("TLS with {} failed: {detail}", self.host));
+        let lower = detail.to_ascii_lowercase();
+        tls |= lower.contains("certificate") || lower.contains("handshake");
+        if tls && e.is_connect() {
+            // A certificate or handshake failure will not fix itself by retrying.
+            return DeliveryError::Fatal(format!(
+                "TLS with {} failed: {detail} (check the URL's scheme and the server's certificate)",
+                self.host
+            ));
         }
         let what = if e.is_connect() {
             "cannot connect to"

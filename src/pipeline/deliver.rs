@@ -216,13 +216,15 @@ impl Inner {
         self.set_stop(Stop::Fatal(why.to_string()));
     }
 
-    /// Spools a batch (fresh, never written) and queues its file for re-sending.
+    /// Spools a batch (fresh, never written) and queues its file for
+    /// re-sending: at once (a spill) or after a pause (it just failed).
     fn spool_and_queue(&self, batch: &Batch, attempts: u32, last_error: Option<String>) {
         if !self.spooling {
             return;
         }
+        let failed = last_error.is_some();
         if let Some(f) = self.spool(batch, attempts, last_error) {
-            self.queue_file(f.path, batch.records.len(), true, false);
+            self.queue_file(f.path, batch.records.len(), true, failed);
         }
     }
 
