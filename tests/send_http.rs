@@ -493,3 +493,43 @@ fn a_tls_failure_stops_the_run_with_one_line_naming_the_host() {
     );
     assert_eq!(dlq_records(&sb), 150, "what was read is kept");
 }
+
+#[test]
+fn a_second_signal_spools_at_once_and_exits_130() {
+    // The server holds every request far longer than the test waits.
+    let server = FaultServer::start(policy(|_| Fault::DelayAccept(Duration::from_secs(60))));
+    let sb = Sandbox::new();
+    let ls = lines(1000);
+    let args = send_args(
+        &server.url(),
+        &sb,
+        &["--timeout", "120s", "--drain-timeout", "120s"],
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut child = sb
+        .cmd(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&input(&ls)).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.requests() < 4 {
+        assert!(Instant::now() < deadline, "no request arrived");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let pid = child.id() as i32;
+    let started = Instant::now();
+    // Two different signals, so the kernel cannot coalesce them into one.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the second signal did not cut the drain"
+    );
+    assert_code(&out, 130);
+    // Everything that was not acknowledged is in the spool.
+    assert_eq!(dlq_records(&sb), 1000);
+}

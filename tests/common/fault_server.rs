@@ -72,7 +72,7 @@ struct Shared {
 pub struct FaultServer {
     pub addr: SocketAddr,
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    stop: Option<tokio::sync::watch::Sender<bool>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -114,7 +114,7 @@ impl FaultServer {
 
     /// (Re)starts listening on the same address, keeping what was stored.
     pub fn up(&mut self) {
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (tx, rx) = tokio::sync::watch::channel(false);
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let shared = self.shared.clone();
         let addr = self.addr;
@@ -130,12 +130,20 @@ impl FaultServer {
                 let app = axum::Router::new()
                     .route("/api/v1/ingest", axum::routing::post(ingest))
                     .with_state(shared);
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await
-                    .unwrap();
+                let mut rx2 = rx.clone();
+                let mut rx = rx;
+                let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                    let _ = rx.changed().await;
+                });
+                // A handler still sleeping (DelayAccept) must not hold the
+                // shutdown for long: give connections a moment, then go.
+                tokio::select! {
+                    r = serve => r.unwrap(),
+                    _ = async {
+                        let _ = rx2.changed().await;
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                    } => {}
+                }
             });
             // Connections still open (a handler sleeping past the client's
             // timeout) end with the runtime.
@@ -149,7 +157,7 @@ impl FaultServer {
     /// Stops listening (connections are refused) until [`up`](Self::up).
     pub fn down(&mut self) {
         if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
+            let _ = tx.send(true);
         }
         if let Some(t) = self.thread.take() {
             let _ = t.join();
