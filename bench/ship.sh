@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 MIB=${1:-256}
 command -v /usr/bin/time >/dev/null || { echo "install GNU time: apt-get install time" >&2; exit 1; }
 
-cargo build --release --quiet --bin loghub --example ship_receiver
+[ -n "${NO_BUILD:-}" ] || cargo build --release --quiet --bin loghub --example ship_receiver
 BIN=target/release/loghub
 RCV=target/release/examples/ship_receiver
 

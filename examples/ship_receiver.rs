@@ -42,7 +42,7 @@ fn generate(total: u64) {
     let services = ["api", "billing", "auth", "search", "worker"];
     let mut written = 0u64;
     let mut i = 0u64;
-    let pad = "abcdefghijklmnopqrstuvwxyz0123456789".repeat(4);
+    let pad = "abcdefghijklmnopqrstuvwxyz0123456789 ".repeat(5);
     while written < total {
         let lvl = levels[(i % 6) as usize];
         let svc = services[(i % 5) as usize];
@@ -53,20 +53,20 @@ fn generate(total: u64) {
                 r#"{{"ts":"2024-05-01T12:00:{sec:02}.{ms:03}Z","level":"{lvl}","msg":"request {i} handled in {}ms","service":"{svc}","user_id":{},"path":"/v1/orders/{i}","pad":"{}"}}"#,
                 i % 997,
                 i % 5000,
-                &pad[..(i % 60) as usize + 40]
+                &pad[..(i % 60) as usize + 80]
             ),
             1 => format!(
                 "ts=2024-05-01T12:00:{sec:02}.{ms:03}Z level={lvl} service={svc} msg=\"cache miss for key user:{i}\" latency_ms={} region=eu-west-1 trace_id={:016x} extra={}",
                 i % 300,
                 i.wrapping_mul(0x9e3779b97f4a7c15),
-                &pad[..(i % 60) as usize + 30]
+                &pad[..(i % 60) as usize + 70]
             ),
             _ => format!(
                 "2024-05-01 12:00:{sec:02},{ms:03} {lvl} [{svc}] connection to db-{} timed out after {}ms; retrying (attempt {}) {}",
                 i % 7,
                 i % 5000,
                 i % 5,
-                &pad[..(i % 60) as usize + 60]
+                &pad[..(i % 60) as usize + 84]
             ),
         };
         out.write_all(line.as_bytes()).unwrap();

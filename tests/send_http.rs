@@ -149,13 +149,16 @@ fn every_compression_delivers_each_line_once_with_headers() {
 
 #[test]
 fn server_errors_and_429_are_retried_until_accepted() {
-    // Every batch's first try gets 503, its second 502 or 429 with Retry-After.
-    let server = FaultServer::start(policy(|r| {
-        let tries = r.n; // request number overall
-        match tries % 4 {
-            0 => Fault::Status(503, None),
-            1 => Fault::Status(502, None),
-            2 => Fault::Status(429, Some("0".into())),
+    // Each batch gets 503, then 502, then 429 with Retry-After, then 200.
+    let tries: std::sync::Mutex<HashMap<String, usize>> = Default::default();
+    let server = FaultServer::start(policy(move |r| {
+        let mut t = tries.lock().unwrap();
+        let n = t.entry(r.key.to_string()).or_default();
+        *n += 1;
+        match *n {
+            1 => Fault::Status(503, None),
+            2 => Fault::Status(502, None),
+            3 => Fault::Status(429, Some("0".into())),
             _ => Fault::Accept,
         }
     }));
@@ -170,7 +173,11 @@ fn server_errors_and_429_are_retried_until_accepted() {
     assert_code(&out, 0);
     assert_exactly_once(&server, &ls);
     let s = stats(&sb);
-    assert!(s["retries"].as_u64().unwrap() >= 10, "{s}");
+    assert_eq!(
+        s["retries"].as_u64().unwrap(),
+        3 * s["batches"].as_u64().unwrap(),
+        "{s}"
+    );
     assert_eq!(s["spooled"], 0);
 }
 
@@ -178,11 +185,18 @@ fn server_errors_and_429_are_retried_until_accepted() {
 fn timeouts_and_resets_after_storing_are_deduplicated() {
     // The server stores, then answers too late or drops the connection: the
     // client retries with the same Idempotency-Key and nothing is stored twice.
-    let server = FaultServer::start(policy(|r| match r.n % 5 {
-        0 => Fault::DelayAccept(Duration::from_millis(1500)),
-        1 => Fault::ResetAfterStore,
-        2 => Fault::ResetBeforeStore,
-        _ => Fault::Accept,
+    let tries: std::sync::Mutex<HashMap<String, usize>> = Default::default();
+    let server = FaultServer::start(policy(move |r| {
+        let mut t = tries.lock().unwrap();
+        let kind = t.len() % 4; // by batch, in order of arrival
+        let n = t.entry(r.key.to_string()).or_insert(kind * 10);
+        *n += 1;
+        match *n {
+            1 | 12 | 23 => Fault::DelayAccept(Duration::from_millis(1500)),
+            11 | 22 | 2 => Fault::ResetAfterStore,
+            21 | 3 | 13 => Fault::ResetBeforeStore,
+            _ => Fault::Accept,
+        }
     }));
     let sb = Sandbox::new();
     let ls = lines(1500);
@@ -288,7 +302,7 @@ fn an_unreachable_host_is_named_and_the_records_are_spooled() {
             "--breaker-threshold",
             "2",
             "--drain-timeout",
-            "300ms",
+            "2s",
         ],
         &input(&ls),
     );
@@ -352,7 +366,7 @@ fn an_open_breaker_spools_and_replay_delivers_the_rest() {
             "--breaker-reset",
             "10s",
             "--drain-timeout",
-            "200ms",
+            "2s",
         ],
         &input(&ls),
     );

@@ -1,5 +1,6 @@
 //! Delivery: batches in, acknowledgements out. Owns the in-flight limit
-//! (`--concurrency`, retries count inside it), retries with backoff, the
+//! (`--concurrency` requests, retries count inside it; a batch waiting out
+//! its backoff holds no request slot), retries with backoff, the
 //! circuit breaker, 413 splitting, per-record rejects, the bounded buffer and
 //! its `--on-full` policy, and the spool for what cannot be delivered now.
 //!
@@ -147,6 +148,8 @@ struct Inner {
     next_job: AtomicU64,
     /// Records that could be kept nowhere (the DLQ could not be written).
     lost: AtomicU64,
+    /// Requests in flight (`--concurrency`).
+    slots: tokio::sync::Semaphore,
     /// Records of earlier runs' files that this run delivered.
     resent: AtomicU64,
     report: Mutex<ReplayReport>,
@@ -304,6 +307,9 @@ impl Inner {
                 f.closed = s == Stop::Closed;
                 return Err(f);
             }
+            // A request slot is held only while a request is out: a batch
+            // waiting out its backoff leaves the slot to others.
+            let slot = self.slots.acquire().await.expect("never closed");
             let gate = self.breaker.gate();
             if gate == Gate::Open {
                 if last_error.is_empty() {
@@ -315,6 +321,7 @@ impl Inner {
             let t0 = Instant::now();
             let res = self.backend.ingest(batch).await;
             self.metrics.observe_latency(t0.elapsed());
+            drop(slot);
             match res {
                 Ok(out) => {
                     self.breaker.success();
@@ -465,22 +472,20 @@ impl Inner {
                 }
             }
             Some(parts) => {
-                let mut kept = 0;
                 for p in &parts {
                     if let Some(nf) = self.spool(
                         p,
                         f.header.attempts + fail.attempts,
                         Some(fail.error.clone()),
                     ) {
-                        kept += p.records.len();
                         if !self.replay && self.stopped().is_none() {
                             self.queue_file(nf.path, p.records.len(), true, true);
                         }
                     } else {
+                        // The DLQ cannot be written: keep the original file.
                         return;
                     }
                 }
-                let _ = kept;
                 if let Err(e) = blocking(|| self.dlq.remove(&f.path)) {
                     tracing::warn!("{e:#}");
                 }
@@ -669,16 +674,22 @@ impl Deliverer {
         metrics: Arc<Metrics>,
         replay: bool,
     ) -> Self {
-        let slots = if backend.is_remote() {
-            cfg.concurrency.max(1)
+        // `--concurrency` requests in flight (retries included) for remote
+        // targets; more workers than that, so that batches waiting out a
+        // backoff do not keep the others from being sent. One for the rest,
+        // which keeps their order.
+        let (slots, workers) = if backend.is_remote() {
+            let c = cfg.concurrency.max(1);
+            (c, (c * 4).min(1024))
         } else {
-            1
+            (1, 1)
         };
         let spooling = ctx.target_key != "-";
         let mut cfg = cfg.clone();
         cfg.durable &= spooling;
         let inner = Arc::new(Inner {
             breaker: Breaker::new(cfg.breaker_threshold, cfg.breaker_reset),
+            slots: tokio::sync::Semaphore::new(slots),
             dlq: Dlq::new(&ctx.dlq_dir),
             backend,
             cfg,
@@ -695,11 +706,14 @@ impl Deliverer {
             report: Mutex::new(ReplayReport::default()),
             last_error: Mutex::new(None),
         });
-        let mut workers = JoinSet::new();
-        for _ in 0..slots {
-            workers.spawn(worker(inner.clone()));
+        let mut tasks = JoinSet::new();
+        for _ in 0..workers {
+            tasks.spawn(worker(inner.clone()));
         }
-        Deliverer { inner, workers }
+        Deliverer {
+            inner,
+            workers: tasks,
+        }
     }
 
     /// Queues what earlier runs left in the spool for this target, so this

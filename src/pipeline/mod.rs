@@ -269,7 +269,8 @@ pub async fn run(
 
     let finish = deliverer.finish(delivery.drain_timeout, signals.second.clone());
     if let Err(Stop::Fatal(m)) = finish.await {
-        fatal.get_or_insert(m);
+        // The deliverer's final word is the fullest (it adds records lost).
+        fatal = Some(m);
     }
     Ok(Outcome {
         summary: metrics.summary(),
