@@ -70,6 +70,20 @@ pub fn file_name(created_ms: i64, batch_id: &str) -> String {
 /// Writes `header` and `body` (NDJSON lines, each ending in `\n`) to
 /// `dir/name` atomically and durably. Returns the final path.
 pub fn write_atomic(dir: &Path, name: &str, header: &Header, body: &[u8]) -> Result<PathBuf> {
+    write_file(dir, name, header, body, true)
+}
+
+/// [`write_atomic`], with the fsyncs only when `sync`. A running `send`
+/// spilling a memory overflow skips them (a `kill -9` keeps the page cache;
+/// only a machine crash would not, and that loses the memory anyway) and
+/// syncs the files still there when it ends, with [`sync_file`].
+pub fn write_file(
+    dir: &Path,
+    name: &str,
+    header: &Header,
+    body: &[u8],
+    sync: bool,
+) -> Result<PathBuf> {
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp"));
     let res = (|| -> std::io::Result<()> {
@@ -82,10 +96,12 @@ pub fn write_atomic(dir: &Path, name: &str, header: &Header, body: &[u8]) -> Res
         gz.write_all(b"\n")?;
         gz.write_all(body)?;
         let f = gz.finish()?.into_inner().map_err(|e| e.into_error())?;
-        f.sync_all()?;
+        if sync {
+            f.sync_all()?;
+        }
         drop(f);
         std::fs::rename(&tmp, &path)?;
-        sync_dir(dir)
+        if sync { sync_dir(dir) } else { Ok(()) }
     })();
     if let Err(e) = res {
         let _ = std::fs::remove_file(&tmp);
@@ -93,6 +109,15 @@ pub fn write_atomic(dir: &Path, name: &str, header: &Header, body: &[u8]) -> Res
             .with_context(|| format!("cannot write to the DLQ directory {}", dir.display()));
     }
     Ok(path)
+}
+
+/// fsyncs a file written without sync. A file already gone is fine.
+pub fn sync_file(path: &Path) -> std::io::Result<()> {
+    match File::open(path) {
+        Ok(f) => f.sync_all(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// fsyncs a directory so that a rename or unlink in it survives a crash.

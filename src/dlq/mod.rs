@@ -65,13 +65,27 @@ impl Dlq {
             .with_context(|| format!("cannot create the DLQ directory {}", dir.display()))
     }
 
-    /// Spools a batch for later delivery. Returns the file's path and header.
+    /// Spools a batch for later delivery, durably. Returns the file's path
+    /// and header.
     pub fn spool(
         &self,
         target: &str,
         batch: &Batch,
         attempts: u32,
         last_error: Option<String>,
+    ) -> Result<(PathBuf, Header)> {
+        self.spool_with(target, batch, attempts, last_error, true)
+    }
+
+    /// [`Dlq::spool`]; without the fsyncs when `sync` is false (see
+    /// [`format::write_file`]).
+    pub fn spool_with(
+        &self,
+        target: &str,
+        batch: &Batch,
+        attempts: u32,
+        last_error: Option<String>,
+        sync: bool,
     ) -> Result<(PathBuf, Header)> {
         Self::ensure(&self.dir)?;
         let created_ms = unix_ms();
@@ -86,11 +100,12 @@ impl Dlq {
             records: batch.records.len(),
         };
         let body = batch.ndjson();
-        let path = format::write_atomic(
+        let path = format::write_file(
             &self.dir,
             &format::file_name(created_ms, &batch.id),
             &header,
             &body,
+            sync,
         )?;
         Ok((path, header))
     }

@@ -148,6 +148,8 @@ struct Inner {
     next_job: AtomicU64,
     /// Records that could be kept nowhere (the DLQ could not be written).
     lost: AtomicU64,
+    /// Spool files written without fsync, synced when the run ends.
+    unsynced: Mutex<Vec<PathBuf>>,
     /// Requests in flight (`--concurrency`).
     slots: tokio::sync::Semaphore,
     /// Records of earlier runs' files that this run delivered.
@@ -193,11 +195,24 @@ impl Inner {
     /// Writes a batch to the spool. On failure the run stops: the records
     /// can be kept nowhere and are counted as lost.
     fn spool(&self, batch: &Batch, attempts: u32, last_error: Option<String>) -> Option<SpoolFile> {
+        // Durable runs sync every file; others sync what is left at the end.
+        let sync = self.cfg.durable;
         match blocking(|| {
-            self.dlq
-                .spool(&self.ctx.target_key, batch, attempts, last_error.clone())
+            self.dlq.spool_with(
+                &self.ctx.target_key,
+                batch,
+                attempts,
+                last_error.clone(),
+                sync,
+            )
         }) {
             Ok((path, header)) => {
+                if !sync {
+                    self.unsynced
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(path.clone());
+                }
                 Metrics::add(&self.metrics.spooled, batch.records.len() as u64);
                 Some(SpoolFile {
                     path,
@@ -690,6 +705,7 @@ impl Deliverer {
         let inner = Arc::new(Inner {
             breaker: Breaker::new(cfg.breaker_threshold, cfg.breaker_reset),
             slots: tokio::sync::Semaphore::new(slots),
+            unsynced: Mutex::new(Vec::new()),
             dlq: Dlq::new(&ctx.dlq_dir),
             backend,
             cfg,
@@ -906,6 +922,22 @@ impl Deliverer {
                         .unwrap_or_else(|| "not delivered before the end of the run".into());
                     let _ = inner.spool(&j.batch, 0, Some(why));
                 }
+            }
+        }
+        let unsynced =
+            std::mem::take(&mut *inner.unsynced.lock().unwrap_or_else(|p| p.into_inner()));
+        if !unsynced.is_empty() {
+            let synced = blocking(|| -> std::io::Result<()> {
+                for p in &unsynced {
+                    format::sync_file(p)?;
+                }
+                format::sync_dir(inner.dlq.dir())
+            });
+            if let Err(e) = synced {
+                tracing::warn!(
+                    "syncing the DLQ directory {}: {e}",
+                    inner.dlq.dir().display()
+                );
             }
         }
         let m = &inner.metrics;

@@ -17,3 +17,30 @@ pub fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
         .min(CAP);
     Duration::from_micros(rand::random_range(0..=exp.as_micros() as u64))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_jitter_stays_within_the_exponential_bound() {
+        for attempt in 1..=20u32 {
+            let bound = Duration::from_millis(250)
+                .saturating_mul(1 << (attempt - 1).min(16))
+                .min(Duration::from_secs(30));
+            for _ in 0..50 {
+                assert!(backoff(attempt, None) <= bound, "attempt {attempt}");
+            }
+        }
+    }
+
+    #[test]
+    fn retry_after_wins_but_is_capped() {
+        let d = Duration::from_secs(3);
+        assert_eq!(backoff(1, Some(d)), d);
+        assert_eq!(
+            backoff(1, Some(Duration::from_secs(3600))),
+            Duration::from_secs(120)
+        );
+    }
+}
