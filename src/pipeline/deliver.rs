@@ -148,6 +148,8 @@ struct Inner {
     next_job: AtomicU64,
     /// Records that could be kept nowhere (the DLQ could not be written).
     lost: AtomicU64,
+    /// `--concurrency` (1 for targets that are not remote).
+    concurrency: usize,
     /// Spool files written without fsync, synced when the run ends.
     unsynced: Mutex<Vec<PathBuf>>,
     /// Requests in flight (`--concurrency`).
@@ -611,19 +613,26 @@ async fn worker(inner: Arc<Inner>) {
                 let id = inner.next_job.fetch_add(1, Ordering::Relaxed);
                 st.inflight.insert(id, job);
                 Next::Job(id)
-            } else if !inner.breaker.is_open() {
+            } else if !inner.breaker.is_open() && st.busy_files < inner.concurrency {
+                // A file read back counts against the memory bound like any
+                // batch, and at most `--concurrency` files are read at once.
                 let now = Instant::now();
-                match st
-                    .pending
-                    .iter()
-                    .position(|p| p.not_before <= now && !(inner.replay && p.failed))
-                {
+                let used = st.queued_records + st.inflight_records;
+                match st.pending.iter().position(|p| {
+                    p.not_before <= now
+                        && !(inner.replay && p.failed)
+                        && (used == 0 || used + p.records <= inner.cfg.max_buffer)
+                }) {
                     Some(i) => {
+                        let p = st.pending.remove(i).expect("index in range");
                         st.busy_files += 1;
-                        Next::File(st.pending.remove(i).expect("index in range"))
+                        st.inflight_records += p.records;
+                        Next::File(p)
                     }
                     None => Next::Wait(st.pending.iter().map(|p| p.not_before).min()),
                 }
+            } else if !inner.breaker.is_open() {
+                Next::Wait(None)
             } else {
                 Next::Wait(inner.breaker.reopens_at())
             }
@@ -646,8 +655,12 @@ async fn worker(inner: Arc<Inner>) {
                 inner.progress.notify_waiters();
             }
             Next::File(p) => {
+                let n = p.records;
                 inner.run_file(p).await;
-                inner.lock().busy_files -= 1;
+                let mut st = inner.lock();
+                st.busy_files -= 1;
+                st.inflight_records -= n;
+                drop(st);
                 inner.progress.notify_waiters();
             }
             Next::Wait(until) => {
@@ -705,6 +718,7 @@ impl Deliverer {
         let inner = Arc::new(Inner {
             breaker: Breaker::new(cfg.breaker_threshold, cfg.breaker_reset),
             slots: tokio::sync::Semaphore::new(slots),
+            concurrency: slots,
             unsynced: Mutex::new(Vec::new()),
             dlq: Dlq::new(&ctx.dlq_dir),
             backend,
