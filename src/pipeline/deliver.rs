@@ -148,6 +148,8 @@ struct Inner {
     next_job: AtomicU64,
     /// Records that could be kept nowhere (the DLQ could not be written).
     lost: AtomicU64,
+    /// Serialises spool writes.
+    spool_writer: Mutex<()>,
     /// `--concurrency` (1 for targets that are not remote).
     concurrency: usize,
     /// Spool files written without fsync, synced when the run ends.
@@ -199,7 +201,11 @@ impl Inner {
     fn spool(&self, batch: &Batch, attempts: u32, last_error: Option<String>) -> Option<SpoolFile> {
         // Durable runs sync every file; others sync what is left at the end.
         let sync = self.cfg.durable;
+        // One writer at a time: the disk is one, and many threads each
+        // compressing a batch at once only inflate the peak memory.
+        // (Waited for inside `blocking`, never on an async thread.)
         match blocking(|| {
+            let _writer = self.spool_writer.lock().unwrap_or_else(|p| p.into_inner());
             self.dlq.spool_with(
                 &self.ctx.target_key,
                 batch,
@@ -708,7 +714,7 @@ impl Deliverer {
         // which keeps their order.
         let (slots, workers) = if backend.is_remote() {
             let c = cfg.concurrency.max(1);
-            (c, (c * 4).min(1024))
+            (c, (c * 2).min(512))
         } else {
             (1, 1)
         };
@@ -719,6 +725,7 @@ impl Deliverer {
             breaker: Breaker::new(cfg.breaker_threshold, cfg.breaker_reset),
             slots: tokio::sync::Semaphore::new(slots),
             concurrency: slots,
+            spool_writer: Mutex::new(()),
             unsynced: Mutex::new(Vec::new()),
             dlq: Dlq::new(&ctx.dlq_dir),
             backend,
