@@ -319,13 +319,40 @@ pub fn parse(text: &str, opts: &ParseOptions, now: Micros) -> Option<Record> {
     if !t.starts_with('{') || !t.ends_with('}') {
         return None;
     }
-    let map: Map<String, Value> = serde_json::from_str(t).ok()?;
+    let Entries(entries) = serde_json::from_str(t).ok()?;
     let mut picked = Picked::default();
     let mut metadata = Map::new();
-    for (k, v) in map {
+    for (k, v) in entries {
         picked.offer(k, v, false, opts, now, &mut metadata);
     }
     Some(picked.into_record(t, metadata, opts, now))
+}
+
+/// The top-level members of an object in input order, without building a map
+/// that would be taken apart again at once.
+struct Entries(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for Entries {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Entries;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Entries, A::Error> {
+                let mut v = Vec::with_capacity(m.size_hint().unwrap_or(16).min(64));
+                while let Some(e) = m.next_entry::<String, Value>()? {
+                    v.push(e);
+                }
+                Ok(Entries(v))
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 #[cfg(test)]

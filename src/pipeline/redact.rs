@@ -45,6 +45,11 @@ const PROSE_WORDS: &[&str] = &["token", "secret", "cookie"];
 pub struct Redactor {
     /// Normalised sensitive key names.
     keys: Vec<String>,
+    /// First and last bytes of the keys: a cheap test before normalising a
+    /// candidate (a key matches whole, by its first part or by its last part).
+    first_bytes: [bool; 256],
+    last_bytes: [bool; 256],
+    bearer: [memchr::memmem::Finder<'static>; 2],
     /// The built-in message rules are on.
     builtin: bool,
     patterns: Vec<regex::Regex>,
@@ -69,8 +74,22 @@ impl Redactor {
             .iter()
             .map(|p| regex::Regex::new(p).with_context(|| format!("invalid regex '{p}'")))
             .collect::<anyhow::Result<Vec<_>>>()?;
+        let mut first_bytes = [false; 256];
+        let mut last_bytes = [false; 256];
+        for k in &all {
+            if let (Some(f), Some(l)) = (k.bytes().next(), k.bytes().last()) {
+                first_bytes[usize::from(f)] = true;
+                last_bytes[usize::from(l)] = true;
+            }
+        }
         Ok(Redactor {
             keys: all,
+            first_bytes,
+            last_bytes,
+            bearer: [
+                memchr::memmem::Finder::new("earer ").into_owned(),
+                memchr::memmem::Finder::new("EARER ").into_owned(),
+            ],
             builtin: defaults,
             patterns,
         })
@@ -116,11 +135,19 @@ impl Redactor {
 
     /// Whether a metadata key names sensitive data.
     pub fn is_sensitive(&self, key: &str) -> bool {
-        if key.is_empty() || key.len() > 128 {
+        let b = key.as_bytes();
+        let (Some(&f), Some(&l)) = (b.first(), b.last()) else {
+            return false;
+        };
+        if b.len() > 128
+            || !(self.first_bytes[usize::from(f.to_ascii_lowercase())]
+                || self.last_bytes[usize::from(l.to_ascii_lowercase())])
+        {
             return false;
         }
-        let n = normalise(key);
-        self.keys.iter().any(|k| part_match(&n, k))
+        let mut buf = [0u8; 160];
+        let n = normalise_into(key, &mut buf);
+        self.keys.iter().any(|k| part_match(n, k.as_bytes()))
     }
 
     /// The message with every built-in and user pattern masked.
@@ -136,7 +163,7 @@ impl Redactor {
             if let Some(m) = mask_cards(&out) {
                 out = Cow::Owned(m);
             }
-            if let Some(m) = mask_bearer(&out) {
+            if let Some(m) = mask_bearer(&out, &self.bearer) {
                 out = Cow::Owned(m);
             }
         }
@@ -174,11 +201,10 @@ impl Redactor {
                 continue;
             }
             let key = &s[ks..ke];
-            let n = normalise(key);
-            if !self.keys.iter().any(|k| part_match(&n, k)) {
+            if !self.is_sensitive(key) {
                 continue;
             }
-            if b[pos] == b':' && PROSE_WORDS.contains(&n.as_str()) {
+            if b[pos] == b':' && PROSE_WORDS.iter().any(|w| key.eq_ignore_ascii_case(w)) {
                 continue;
             }
             // "http://" is not an assignment.
@@ -238,9 +264,20 @@ fn value_span(b: &[u8], mut i: usize) -> Option<(usize, usize)> {
 /// Lower case; `-`, `.` and spaces as `_`; camelCase split (`apiKey` →
 /// `api_key`, `XApiKey` → `x_api_key`).
 fn normalise(key: &str) -> String {
+    let mut buf = vec![0u8; key.len() * 2];
+    let n = normalise_into(key, &mut buf).to_vec();
+    String::from_utf8_lossy(&n).into_owned()
+}
+
+/// [`normalise`] into `buf` (at least twice the key's length, or the key is
+/// cut); returns the normalised bytes.
+fn normalise_into<'b>(key: &str, buf: &'b mut [u8]) -> &'b [u8] {
     let b = key.as_bytes();
-    let mut out = String::with_capacity(key.len() + 4);
+    let mut n = 0;
     for (i, &c) in b.iter().enumerate() {
+        if n + 2 > buf.len() {
+            break;
+        }
         if c.is_ascii_uppercase() && i > 0 {
             let prev = b[i - 1];
             let next_lower = b.get(i + 1).is_some_and(u8::is_ascii_lowercase);
@@ -248,34 +285,34 @@ fn normalise(key: &str) -> String {
                 || prev.is_ascii_digit()
                 || (prev.is_ascii_uppercase() && next_lower)
             {
-                out.push('_');
+                buf[n] = b'_';
+                n += 1;
             }
         }
-        match c {
-            b'-' | b'.' | b' ' => out.push('_'),
-            _ => out.push(c.to_ascii_lowercase() as char),
-        }
+        buf[n] = match c {
+            b'-' | b'.' | b' ' => b'_',
+            _ => c.to_ascii_lowercase(),
+        };
+        n += 1;
     }
-    out
+    &buf[..n]
 }
 
 /// `k` is `n`, or its first or last `_`-separated part(s).
-fn part_match(n: &str, k: &str) -> bool {
+fn part_match(n: &[u8], k: &[u8]) -> bool {
     if n == k {
         return true;
     }
     if n.len() <= k.len() {
         return false;
     }
-    (n.ends_with(k) && n.as_bytes()[n.len() - k.len() - 1] == b'_')
-        || (n.starts_with(k) && n.as_bytes()[k.len()] == b'_')
+    (n.ends_with(k) && n[n.len() - k.len() - 1] == b'_') || (n.starts_with(k) && n[k.len()] == b'_')
 }
 
 /// Masks `Bearer <token>` (the scheme word is kept).
-fn mask_bearer(s: &str) -> Option<String> {
+fn mask_bearer(s: &str, finders: &[memchr::memmem::Finder<'static>; 2]) -> Option<String> {
     let b = s.as_bytes();
-    let finder = memchr::memmem::Finder::new("earer ");
-    let finder_up = memchr::memmem::Finder::new("EARER ");
+    let [finder, finder_up] = finders;
     let mut out: Option<String> = None;
     let mut copied = 0;
     let mut from = 0;
