@@ -433,7 +433,9 @@ impl LineSplitter {
                 continue;
             }
             let ok = if self.carry.is_empty() {
-                self.line(piece, false)
+                // A huge line within one block is cut like one spanning blocks.
+                let over = piece.len() > self.max_line_bytes;
+                self.line(&piece[..piece.len().min(self.max_line_bytes)], over)
             } else {
                 let room = self.max_line_bytes.saturating_sub(self.carry.len());
                 let over = piece.len() > room;
