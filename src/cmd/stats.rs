@@ -2,12 +2,13 @@
 //! top services), then top services and top errors grouped by fingerprint.
 
 use anyhow::{Context, Result};
-use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
+use comfy_table::CellAlignment;
 
 use super::{filter_query, open_target};
 use crate::cli::{OutputFormat, StatsArgs, StatsBy};
 use crate::config::Config;
 use crate::exit::{Exit, UsageError};
+use crate::output::table::new_table;
 use crate::output::{self, colour, short_time};
 use crate::query::{Stats, StatsQuery, default_interval, terms::parse_duration_secs};
 use crate::record::{Level, now_micros};
@@ -130,10 +131,7 @@ fn render(s: &Stats, columns: &[(String, Vec<u64>)], colour: bool, width: u16) -
         short_time(s.until),
         humantime::format_duration(std::time::Duration::from_secs(s.interval as u64))
     );
-    let mut t = Table::new();
-    t.load_preset(presets::UTF8_HORIZONTAL_ONLY)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(width);
+    let mut t = new_table(width);
     let mut header = vec!["BUCKET".to_string(), "TOTAL".to_string()];
     header.extend(columns.iter().map(|(n, _)| n.to_uppercase()));
     header.push(String::new());
@@ -165,9 +163,7 @@ fn render(s: &Stats, columns: &[(String, Vec<u64>)], colour: bool, width: u16) -
         .collect();
     out += &format!("levels: {}\n", levels.join("  "));
     if !s.top_services.is_empty() {
-        let mut t = Table::new();
-        t.load_preset(presets::UTF8_HORIZONTAL_ONLY)
-            .set_width(width);
+        let mut t = new_table(width);
         t.set_header(vec!["TOP SERVICES", "RECORDS", ""]);
         let max = s.top_services.first().map_or(0, |x| x.1);
         for (name, n) in &s.top_services {
@@ -176,10 +172,7 @@ fn render(s: &Stats, columns: &[(String, Vec<u64>)], colour: bool, width: u16) -
         out += &format!("\n{t}\n");
     }
     if !s.top_errors.is_empty() {
-        let mut t = Table::new();
-        t.load_preset(presets::UTF8_HORIZONTAL_ONLY)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(width);
+        let mut t = new_table(width);
         t.set_header(vec![
             "TOP ERRORS",
             "COUNT",

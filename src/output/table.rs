@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{ContentArrangement, Table, presets};
+use comfy_table::{ContentArrangement, Table, TableComponent, presets};
 
 use super::{RecordWriter, Style, colour, offset, short_time};
 use crate::record::Record;
@@ -32,10 +32,7 @@ impl TableWriter {
             return Ok(());
         }
         let c = self.style.colour;
-        let mut t = Table::new();
-        t.load_preset(presets::UTF8_HORIZONTAL_ONLY)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(self.style.width);
+        let mut t = new_table(self.style.width);
         let first_col = if self.style.offset_from.is_some() {
             "OFFSET"
         } else {
@@ -76,4 +73,18 @@ impl RecordWriter for TableWriter {
         self.flush_rows()?;
         self.out.flush()
     }
+}
+
+/// A table in the house style: a rule above, under the header and below,
+/// none between rows; columns shrink to fit `width`.
+pub fn new_table(width: u16) -> Table {
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_HORIZONTAL_ONLY)
+        .remove_style(TableComponent::HorizontalLines)
+        .remove_style(TableComponent::LeftBorderIntersections)
+        .remove_style(TableComponent::RightBorderIntersections)
+        .remove_style(TableComponent::MiddleIntersections)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(width);
+    t
 }
