@@ -126,12 +126,28 @@ fn zone_offset(zone: &Zone, y: i32, s: &Stamp, second: u32) -> Option<i32> {
     match zone {
         Zone::Utc => Some(0),
         Zone::Local | Zone::Named(_) => {
+            // Zone rules change on hour boundaries (nearly everywhere), and lines come in time
+            // order: the offset of the last local hour is nearly always the
+            // answer, without a walk through the zone's transitions.
+            thread_local! {
+                static LAST: std::cell::Cell<Option<(Zone, i64, i32)>> =
+                    const { std::cell::Cell::new(None) };
+            }
+            let hour = days_from_civil(i64::from(y), s.month, s.day) * 24 + i64::from(s.hour);
+            if let Some((z, h, o)) = LAST.get()
+                && z == *zone
+                && h == hour
+            {
+                return Some(o);
+            }
             let ndt = NaiveDate::from_ymd_opt(y, s.month, s.day)?
                 .and_hms_opt(s.hour, s.minute, second)?;
-            Some(match zone {
+            let o = match zone {
                 Zone::Named(tz) => of(tz, &ndt),
                 _ => of(&chrono::Local, &ndt),
-            })
+            };
+            LAST.set(Some((*zone, hour, o)));
+            Some(o)
         }
     }
 }
