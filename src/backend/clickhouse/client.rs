@@ -131,11 +131,7 @@ impl Client {
     }
 
     fn request(&self, query: &[(String, String)]) -> reqwest::RequestBuilder {
-        let mut req = self
-            .http
-            .post(format!("{}/", self.url.base))
-            .query(&[("database", self.url.database.as_str())])
-            .query(query);
+        let mut req = self.http.post(format!("{}/", self.url.base)).query(query);
         req = req.basic_auth(&self.url.user, self.url.password.as_deref());
         req
     }
