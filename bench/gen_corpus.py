@@ -30,10 +30,15 @@ def line(i):
              "service": svc, "msg": msg(12), "user_id": random.randint(1, 100000),
              "request_id": f"{random.getrandbits(64):016x}", "duration_ms": random.randint(1, 5000)}
         s = json.dumps(d, separators=(",", ":"))
+        if len(s) < 250:
+            d["pad"] = "x" * max(0, 250 - len(s) - 9)
+            s = json.dumps(d, separators=(",", ":"))
+        return s
     elif kind == 1:
         s = (f'ts=2023-11-14T22:{(t // 60) % 60:02d}:{t % 60:02d}.{ms:03d}Z level={lvl.lower()} service={svc} '
              f'msg="{msg(12)}" user_id={random.randint(1, 100000)} request_id={random.getrandbits(64):016x} '
              f'duration_ms={random.randint(1, 5000)}')
+        return s + (" pad=" + "x" * (245 - len(s)) if len(s) < 245 else "")
     else:
         s = (f"2023-11-14 22:{(t // 60) % 60:02d}:{t % 60:02d},{ms:03d} {lvl} [{svc}-{random.randint(1, 9)}] "
              f"{msg(16)} id={random.getrandbits(64):016x}")
