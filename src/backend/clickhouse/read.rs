@@ -285,9 +285,14 @@ impl ClickHouseBackend {
         let mut seen: HashSet<(i64, String)> = HashSet::new();
         // Ids at or below the floor were taken before this tail began (or
         // were delivered before a resume).
-        let floor = match start.after_id {
-            Some(id) => id,
-            None => ((now_micros() / 1000) << ID_SHIFT) - 1,
+        // With a backfill, the live part also looks back over the window
+        // before it (a batch whose ids were taken before the backfill query
+        // but which landed after it); the seen-set drops what was backfilled.
+        let now_ms = now_micros() / 1000;
+        let floor = match (start.after_id, start.since) {
+            (Some(id), _) => id,
+            (None, Some(_)) => ((now_ms - TAIL_LOOKBACK_MS) << ID_SHIFT) - 1,
+            (None, None) => (now_ms << ID_SHIFT) - 1,
         };
         if let Some(since) = start.since.filter(|_| start.after_id.is_none()) {
             let mut after: Option<(i64, i64)> = None;
@@ -326,9 +331,10 @@ impl ClickHouseBackend {
             }
         }
         // New records may carry any event time: the live part filters on
-        // everything but the time range.
+        // everything but the time range (except a backfill's `since`, which
+        // keeps holding for the records of the look-back window).
         let live = Query {
-            since: None,
+            since: start.since.filter(|_| start.after_id.is_none()),
             until: None,
             ..q
         };
