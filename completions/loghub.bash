@@ -16,6 +16,9 @@ _loghub() {
             ",$1")
                 cmd="loghub"
                 ;;
+            loghub,clickhouse)
+                cmd="loghub__subcmd__clickhouse"
+                ;;
             loghub,config)
                 cmd="loghub__subcmd__config"
                 ;;
@@ -45,6 +48,18 @@ _loghub() {
                 ;;
             loghub,trace)
                 cmd="loghub__subcmd__trace"
+                ;;
+            loghub__subcmd__clickhouse,help)
+                cmd="loghub__subcmd__clickhouse__subcmd__help"
+                ;;
+            loghub__subcmd__clickhouse,init)
+                cmd="loghub__subcmd__clickhouse__subcmd__init"
+                ;;
+            loghub__subcmd__clickhouse__subcmd__help,help)
+                cmd="loghub__subcmd__clickhouse__subcmd__help__subcmd__help"
+                ;;
+            loghub__subcmd__clickhouse__subcmd__help,init)
+                cmd="loghub__subcmd__clickhouse__subcmd__help__subcmd__init"
                 ;;
             loghub__subcmd__dlq,help)
                 cmd="loghub__subcmd__dlq__subcmd__help"
@@ -76,6 +91,9 @@ _loghub() {
             loghub__subcmd__dlq__subcmd__help,show)
                 cmd="loghub__subcmd__dlq__subcmd__help__subcmd__show"
                 ;;
+            loghub__subcmd__help,clickhouse)
+                cmd="loghub__subcmd__help__subcmd__clickhouse"
+                ;;
             loghub__subcmd__help,config)
                 cmd="loghub__subcmd__help__subcmd__config"
                 ;;
@@ -106,6 +124,9 @@ _loghub() {
             loghub__subcmd__help,trace)
                 cmd="loghub__subcmd__help__subcmd__trace"
                 ;;
+            loghub__subcmd__help__subcmd__clickhouse,init)
+                cmd="loghub__subcmd__help__subcmd__clickhouse__subcmd__init"
+                ;;
             loghub__subcmd__help__subcmd__dlq,list)
                 cmd="loghub__subcmd__help__subcmd__dlq__subcmd__list"
                 ;;
@@ -125,12 +146,134 @@ _loghub() {
 
     case "${cmd}" in
         loghub)
-            opts="-v -q -h -V --url --to --api-key --profile --config --verbose --quiet --color --help --version send query stats trace tail dlq serve config generate-docs help"
+            opts="-v -q -h -V --url --to --api-key --profile --config --verbose --quiet --color --help --version send query stats trace tail dlq serve config clickhouse generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__clickhouse)
+            opts="-v -q -h -V --url --to --api-key --profile --config --verbose --quiet --color --help --version init help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__clickhouse__subcmd__help)
+            opts="init help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__clickhouse__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__clickhouse__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__clickhouse__subcmd__init)
+            opts="-v -q -h -V --cluster --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --to)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -549,8 +692,36 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__help)
-            opts="send query stats trace tail dlq serve config generate-docs help"
+            opts="send query stats trace tail dlq serve config clickhouse generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__help__subcmd__clickhouse)
+            opts="init"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__help__subcmd__clickhouse__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

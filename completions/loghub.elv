@@ -40,6 +40,7 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand dlq 'Inspect and replay the dead-letter queue of batches that were not delivered'
             cand serve 'Run the loghub HTTP server on the embedded store'
             cand config 'Print the resolved configuration (secrets masked)'
+            cand clickhouse 'Manage a ClickHouse target (create its schema)'
             cand generate-docs 'Write shell completions and man pages (for packaging)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -339,6 +340,49 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'loghub;clickhouse'= {
+            cand --to 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
+            cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
+            cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
+            cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
+            cand --color 'When to colour output (NO_COLOR turns it off under auto)'
+            cand -v 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+            cand --verbose 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+            cand -q 'No summary or progress on stderr; errors still print'
+            cand --quiet 'No summary or progress on stderr; errors still print'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand init 'Create the database and table of the target (`--to clickhouse://…`) if missing'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'loghub;clickhouse;init'= {
+            cand --cluster 'Create them ON CLUSTER: ReplicatedMergeTree shards behind a Distributed table'
+            cand --to 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
+            cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
+            cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
+            cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
+            cand --color 'When to colour output (NO_COLOR turns it off under auto)'
+            cand -v 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+            cand --verbose 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+            cand -q 'No summary or progress on stderr; errors still print'
+            cand --quiet 'No summary or progress on stderr; errors still print'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'loghub;clickhouse;help'= {
+            cand init 'Create the database and table of the target (`--to clickhouse://…`) if missing'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'loghub;clickhouse;help;init'= {
+        }
+        &'loghub;clickhouse;help;help'= {
+        }
         &'loghub;generate-docs'= {
             cand --to 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
             cand --url 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
@@ -364,6 +408,7 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand dlq 'Inspect and replay the dead-letter queue of batches that were not delivered'
             cand serve 'Run the loghub HTTP server on the embedded store'
             cand config 'Print the resolved configuration (secrets masked)'
+            cand clickhouse 'Manage a ClickHouse target (create its schema)'
             cand generate-docs 'Write shell completions and man pages (for packaging)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -394,6 +439,11 @@ set edit:completion:arg-completer[loghub] = {|@words|
         &'loghub;help;serve'= {
         }
         &'loghub;help;config'= {
+        }
+        &'loghub;help;clickhouse'= {
+            cand init 'Create the database and table of the target (`--to clickhouse://…`) if missing'
+        }
+        &'loghub;help;clickhouse;init'= {
         }
         &'loghub;help;generate-docs'= {
         }

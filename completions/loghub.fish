@@ -43,6 +43,7 @@ complete -c loghub -n "__fish_loghub_needs_command" -f -a "tail" -d 'Follow new 
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "dlq" -d 'Inspect and replay the dead-letter queue of batches that were not delivered'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "serve" -d 'Run the loghub HTTP server on the embedded store'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "config" -d 'Print the resolved configuration (secrets masked)'
+complete -c loghub -n "__fish_loghub_needs_command" -f -a "clickhouse" -d 'Manage a ClickHouse target (create its schema)'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "generate-docs" -d 'Write shell completions and man pages (for packaging)'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l format -d 'How to parse each line (auto decides per line)' -r -f -a "auto\t''
@@ -288,6 +289,33 @@ complete -c loghub -n "__fish_loghub_using_subcommand config" -s v -l verbose -d
 complete -c loghub -n "__fish_loghub_using_subcommand config" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
 complete -c loghub -n "__fish_loghub_using_subcommand config" -s h -l help -d 'Print help'
 complete -c loghub -n "__fish_loghub_using_subcommand config" -s V -l version -d 'Print version'
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -l to -l url -d 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -l color -d 'When to colour output (NO_COLOR turns it off under auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -s v -l verbose -d 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -s h -l help -d 'Print help'
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -s V -l version -d 'Print version'
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -f -a "init" -d 'Create the database and table of the target (`--to clickhouse://…`) if missing'
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from init" -l cluster -d 'Create them ON CLUSTER: ReplicatedMergeTree shards behind a Distributed table' -r
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from init" -l to -l url -d 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from init" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from init" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from init" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from init" -l color -d 'When to colour output (NO_COLOR turns it off under auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from init" -s v -l verbose -d 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from init" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create the database and table of the target (`--to clickhouse://…`) if missing'
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c loghub -n "__fish_loghub_using_subcommand generate-docs" -l to -l url -d 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand generate-docs" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand generate-docs" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
@@ -299,17 +327,19 @@ complete -c loghub -n "__fish_loghub_using_subcommand generate-docs" -s v -l ver
 complete -c loghub -n "__fish_loghub_using_subcommand generate-docs" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
 complete -c loghub -n "__fish_loghub_using_subcommand generate-docs" -s h -l help -d 'Print help'
 complete -c loghub -n "__fish_loghub_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config generate-docs help" -f -a "send" -d 'Ship logs from stdin or files: parse, enrich, batch, deliver, spool on failure'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config generate-docs help" -f -a "query" -d 'Search logs, newest first (terms: key=value, bare words are full text)'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config generate-docs help" -f -a "stats" -d 'Aggregate counts by time bucket and level, top services and top errors'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config generate-docs help" -f -a "trace" -d 'Show one request across services, oldest first, with offsets'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config generate-docs help" -f -a "tail" -d 'Follow new matching records as they arrive'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config generate-docs help" -f -a "dlq" -d 'Inspect and replay the dead-letter queue of batches that were not delivered'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config generate-docs help" -f -a "serve" -d 'Run the loghub HTTP server on the embedded store'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config generate-docs help" -f -a "config" -d 'Print the resolved configuration (secrets masked)'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config generate-docs help" -f -a "generate-docs" -d 'Write shell completions and man pages (for packaging)'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "send" -d 'Ship logs from stdin or files: parse, enrich, batch, deliver, spool on failure'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "query" -d 'Search logs, newest first (terms: key=value, bare words are full text)'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "stats" -d 'Aggregate counts by time bucket and level, top services and top errors'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "trace" -d 'Show one request across services, oldest first, with offsets'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "tail" -d 'Follow new matching records as they arrive'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "dlq" -d 'Inspect and replay the dead-letter queue of batches that were not delivered'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "serve" -d 'Run the loghub HTTP server on the embedded store'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "config" -d 'Print the resolved configuration (secrets masked)'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "clickhouse" -d 'Manage a ClickHouse target (create its schema)'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "generate-docs" -d 'Write shell completions and man pages (for packaging)'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "list" -d 'List spooled batches: file, target, records, age, attempts, last error'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "show" -d 'Print the records of one spooled file as NDJSON'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "replay" -d 'Re-send spooled batches, oldest first; exit 0 when empty, 3 when files remain'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "purge" -d 'Delete spooled batches'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from clickhouse" -f -a "init" -d 'Create the database and table of the target (`--to clickhouse://…`) if missing'

@@ -98,6 +98,12 @@ loghub serve --listen 0.0.0.0:8431 --api-key \"$KEY\" --key write:\"$SHIPPER_KEY
     Serve(ServeArgs),
     /// Print the resolved configuration (secrets masked)
     Config(ConfigArgs),
+    /// Manage a ClickHouse target (create its schema)
+    #[command(
+        after_help = "Examples:\n  loghub clickhouse init --to clickhouse://default@127.0.0.1:8123/logs\n  \
+loghub clickhouse init --to clickhouse://loghub:secret@ch1:8123/logs --cluster main"
+    )]
+    Clickhouse(ClickhouseArgs),
     /// Write shell completions and man pages (for packaging)
     #[command(hide = true)]
     GenerateDocs(GenerateDocsArgs),
@@ -391,6 +397,22 @@ pub struct ConfigArgs {
     /// Print as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ClickhouseArgs {
+    #[command(subcommand)]
+    pub command: ClickhouseCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClickhouseCommand {
+    /// Create the database and table of the target (`--to clickhouse://…`) if missing
+    Init {
+        /// Create them ON CLUSTER: ReplicatedMergeTree shards behind a Distributed table
+        #[arg(long, value_name = "NAME")]
+        cluster: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

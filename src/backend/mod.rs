@@ -5,6 +5,7 @@
 //! answer [`unsupported`]. The shipping pipeline only ever sees
 //! `Arc<dyn Backend>`, and `serve` wraps any storage backend in the HTTP API.
 
+pub mod clickhouse;
 pub mod http;
 mod http_read;
 pub mod local;
@@ -222,9 +223,7 @@ pub fn open(target: &Target, opts: &OpenOptions) -> Result<Arc<dyn Backend>> {
         Target::Local(p) => Arc::new(local::LocalBackend::open(&Target::local_path(p)?)?),
         Target::Http(url) => Arc::new(http::HttpBackend::new(url, opts)?),
         Target::Stdout => Arc::new(stdout::StdoutBackend::new()),
-        Target::ClickHouse(url) => {
-            bail!("target {url}: ClickHouse targets are not built yet")
-        }
+        Target::ClickHouse(url) => Arc::new(clickhouse::ClickHouseBackend::new(url, opts)?),
     })
 }
 

@@ -1,6 +1,7 @@
 //! One file per subcommand. `run` resolves the configuration once and
 //! dispatches; each command returns the exit code it earned.
 
+pub mod clickhouse;
 pub mod config;
 pub mod dlq;
 pub mod docs;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
             Command::Dlq(a) => dlq::run(cfg, a).await,
             Command::Serve(a) => serve::run(cfg, a).await,
             Command::Config(a) => config::run(cfg, a),
+            Command::Clickhouse(a) => clickhouse::run(cfg, a).await,
             Command::GenerateDocs(_) => unreachable!("handled above"),
         }
     })
