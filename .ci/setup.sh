@@ -4,3 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
+# A ClickHouse server on loopback for tests/clickhouse.rs (Debian's package).
+bash .ci/clickhouse.sh
