@@ -10,6 +10,8 @@
 pub mod auth;
 pub mod error;
 pub mod ingest;
+#[cfg(test)]
+mod mem_tests;
 pub mod metrics;
 pub mod read;
 pub mod stream;
