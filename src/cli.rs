@@ -94,7 +94,7 @@ loghub dlq purge --older-than 7d"
     Dlq(DlqArgs),
     /// Run the loghub HTTP server on the embedded store
     #[command(after_help = "Examples:\n  loghub serve\n  \
-loghub serve --listen 0.0.0.0:8431 --api-key \"$KEY\" --retention 14d")]
+loghub serve --listen 0.0.0.0:8431 --api-key \"$KEY\" --key write:\"$SHIPPER_KEY\" --retention 14d")]
     Serve(ServeArgs),
     /// Print the resolved configuration (secrets masked)
     Config(ConfigArgs),
@@ -312,9 +312,6 @@ pub struct TailArgs {
     /// Output format (default: raw lines on a terminal, ndjson when piped)
     #[arg(long, short, value_enum)]
     pub output: Option<OutputFormat>,
-    /// How often to poll the embedded store
-    #[arg(long, default_value = "200ms", value_name = "DURATION")]
-    pub poll_interval: String,
 }
 
 #[derive(Debug, Args)]
@@ -366,8 +363,8 @@ pub struct ServeArgs {
     /// Store: local:PATH or a path (default: the embedded store's default path)
     #[arg(long)]
     pub store: Option<String>,
-    /// API key with full access, repeatable; prefix with `write:` for an ingest-only key [env: LOGHUB_SERVER_API_KEYS, comma separated]
-    #[arg(long = "api-key", value_name = "KEY", hide_env_values = true)]
+    /// Another API key, repeatable: `KEY` or `full:KEY` for full access, `write:KEY` for ingest only (the global --api-key is a full key too) [env: LOGHUB_SERVER_API_KEYS, comma separated]
+    #[arg(long = "key", value_name = "KEY", hide_env_values = true)]
     pub api_keys: Vec<String>,
     /// File with one key per line (`full:KEY` or `write:KEY`)
     #[arg(long, value_name = "FILE")]

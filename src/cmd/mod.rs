@@ -43,3 +43,46 @@ pub fn run(cli: Cli) -> Result<Exit> {
         }
     })
 }
+
+/// The query of a reading command: its flag forms turned into terms, then
+/// the terms parsed (so `--level error` and `level=error` mean the same).
+pub fn filter_query(f: &crate::cli::FilterArgs) -> Result<crate::query::Query> {
+    let mut terms = Vec::new();
+    let flags = [
+        ("level", &f.level),
+        ("service", &f.service),
+        ("host", &f.host),
+        ("since", &f.since),
+        ("until", &f.until),
+        ("q", &f.q),
+    ];
+    for (k, v) in flags {
+        if let Some(v) = v {
+            // `--level '>=warn'` is `level>=warn`.
+            if let Some(rest) = v.strip_prefix(">=") {
+                terms.push(format!("{k}>={rest}"));
+            } else {
+                terms.push(format!("{k}={v}"));
+            }
+        }
+    }
+    terms.extend(f.terms.iter().cloned());
+    Ok(crate::query::terms::parse_terms(
+        &terms,
+        crate::record::now_micros(),
+    )?)
+}
+
+/// Opens the configured target for reading.
+pub fn open_target(cfg: &Config) -> Result<std::sync::Arc<dyn crate::backend::Backend>> {
+    crate::backend::open(&cfg.parsed_target, &cfg.open_options())
+}
+
+/// The style of record output for this config.
+pub fn style(cfg: &Config) -> crate::output::Style {
+    crate::output::Style {
+        colour: cfg.color,
+        width: crate::output::width(),
+        offset_from: None,
+    }
+}
