@@ -53,6 +53,7 @@ impl Server {
         std::thread::spawn(move || {
             let mut sink = String::new();
             while stderr.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+                eprint!("[serve] {sink}");
                 sink.clear();
             }
         });
@@ -240,7 +241,7 @@ async fn keys_are_required_and_write_keys_cannot_read() {
         &[
             "--api-key",
             "full-key-0123",
-            "--api-key",
+            "--key",
             "write:write-key-0123",
         ],
     );
@@ -473,7 +474,7 @@ async fn read_events<B: AsRef<[u8]>>(
         let left = deadline.saturating_duration_since(Instant::now());
         let chunk = tokio::time::timeout(left, body.next())
             .await
-            .expect("events within 20 s")
+            .unwrap_or_else(|_| panic!("{n} events within 20 s; got {out:?}, pending {buf:?}"))
             .expect("the stream stays open")
             .unwrap();
         buf.push_str(std::str::from_utf8(chunk.as_ref()).unwrap());
@@ -538,17 +539,42 @@ async fn sse_events_have_ids_and_resume_without_gap_or_duplicate() {
         ids.windows(2).all(|w| w[0] < w[1]) && ids[0] > last,
         "{ids:?}"
     );
+}
 
-    // A record written by a separate `loghub send` into the same store file.
+#[tokio::test]
+async fn records_written_by_other_processes_reach_an_open_stream() {
+    let sb = Sandbox::new();
+    let srv = Server::start(&sb, &sb.store(), &[]);
+    let http = reqwest::Client::new();
+    let stream = http
+        .get(srv.url("/api/v1/logs/stream?service=sse"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let mut body = stream.bytes_stream();
+    let mut buf = String::new();
+    // A second server on the same store file is another writing process.
+    let other = Server::start(&sb, &sb.store(), &[]);
+    let r = http
+        .post(other.url("/api/v1/ingest"))
+        .json(&json!([rec("sse", "from another server")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let ext = read_events(&mut body, &mut buf, 1).await;
+    assert_eq!(ext[0].1, "from another server");
+    // And `loghub send` straight into the store file.
     let store = format!("local:{}", sb.store().display());
     let out = sb.run(
         &["send", "--to", &store, "--service", "sse", "-q"],
         b"from another process\n",
     );
     common::assert_code(&out, 0);
-    let ext = read_events(&mut body, &mut buf, 1).await;
-    assert_eq!(ext[0].1, "from another process");
-    assert!(ext[0].0 > ids[5]);
+    let ext2 = read_events(&mut body, &mut buf, 1).await;
+    assert_eq!(ext2[0].1, "from another process");
+    assert!(ext2[0].0 > ext[0].0);
 }
 
 #[tokio::test]
@@ -607,39 +633,56 @@ async fn kill_9_during_ingest_loses_nothing_acknowledged() {
     );
 }
 
-#[test]
-fn reading_commands_over_http_match_the_local_store() {
+#[tokio::test]
+async fn reading_commands_over_http_match_the_local_store() {
     let sb = Sandbox::new();
     let store = sb.store();
     let local = format!("local:{}", store.display());
-    let input = "{\"level\":\"error\",\"msg\":\"payment timeout after 31ms\",\"service\":\"pay\",\"trace_id\":\"tr-9\"}\n\
-                 {\"level\":\"info\",\"msg\":\"order placed\",\"service\":\"shop\",\"trace_id\":\"tr-9\"}\n\
-                 {\"level\":\"warn\",\"msg\":\"slow query\",\"service\":\"shop\"}\n";
-    common::assert_code(
-        &sb.run(&["send", "--to", &local, "-q"], input.as_bytes()),
-        0,
-    );
     let srv = Server::start(&sb, &store, &[]);
-    for args in [
-        vec!["query", "--output", "ndjson", "since=1h"],
-        vec!["query", "--output", "ndjson", "level>=warn"],
-        vec!["query", "--output", "ndjson", "timeout"],
-        vec!["trace", "tr-9", "--output", "ndjson"],
-    ] {
-        let mut l = args.clone();
-        l.extend(["--to", &local]);
-        let mut h = args.clone();
-        h.extend(["--to", &srv.base]);
-        let lo = sb.run(&l, b"");
-        let ho = sb.run(&h, b"");
-        common::assert_code(&lo, 0);
-        common::assert_code(&ho, 0);
-        assert!(
-            !common::stdout(&lo).trim().is_empty(),
-            "{args:?} found nothing"
-        );
-        assert_eq!(common::stdout(&ho), common::stdout(&lo), "{args:?}");
-    }
+    let now = chrono::Utc::now();
+    let at = |s: i64| (now - chrono::Duration::seconds(s)).to_rfc3339();
+    let logs = json!([
+        {"time": at(30), "level": "error", "message": "payment timeout after 31ms", "service": "pay",
+         "traceId": "tr-9", "host": "h1", "metadata": {"user_id": 42}},
+        {"time": at(20), "level": "info", "message": "order placed", "service": "shop",
+         "traceId": "tr-9", "host": "h2", "metadata": {}},
+        {"time": at(10), "level": "warn", "message": "slow query", "service": "shop", "host": "h2",
+         "metadata": {"user_id": 7}},
+    ]);
+    let r = reqwest::Client::new()
+        .post(srv.url("/api/v1/ingest"))
+        .json(&logs)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let base = srv.base.clone();
+    tokio::task::spawn_blocking(move || {
+        for args in [
+            vec!["query", "--output", "ndjson", "since=1h"],
+            vec!["query", "--output", "ndjson", "level>=warn"],
+            vec!["query", "--output", "ndjson", "timeout"],
+            vec!["query", "--output", "ndjson", "user_id=42"],
+            vec!["query", "--output", "ndjson", "--limit", "1"],
+            vec!["trace", "tr-9", "--output", "ndjson"],
+        ] {
+            let mut l = args.clone();
+            l.extend(["--to", &local]);
+            let mut h = args.clone();
+            h.extend(["--to", &base]);
+            let lo = sb.run(&l, b"");
+            let ho = sb.run(&h, b"");
+            common::assert_code(&lo, 0);
+            common::assert_code(&ho, 0);
+            assert!(
+                !common::stdout(&lo).trim().is_empty(),
+                "{args:?} found nothing"
+            );
+            assert_eq!(common::stdout(&ho), common::stdout(&lo), "{args:?}");
+        }
+    })
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -684,9 +727,9 @@ async fn tail_over_http_reconnects_and_neither_loses_nor_repeats() {
     }
     let post = |base: String, msgs: &[&str]| {
         let logs: Vec<Value> = msgs.iter().map(|m| rec("rc", m)).collect();
-        let http = http.clone();
         async move {
-            let r = http
+            // A fresh client: a pooled connection to the killed server is dead.
+            let r = reqwest::Client::new()
                 .post(format!("{base}/api/v1/ingest"))
                 .json(&json!({ "logs": logs }))
                 .send()
@@ -699,9 +742,18 @@ async fn tail_over_http_reconnects_and_neither_loses_nor_repeats() {
     srv.kill9();
     let srv = Server::start_at(&sb, &sb.store(), &addr, &[]);
     post(srv.base.clone(), &["three", "four"]).await;
-    let out = tokio::task::spawn_blocking(move || tail.wait_with_output().unwrap())
-        .await
-        .unwrap();
+    // The tail must finish by itself; a deadline keeps a hang from hanging CI.
+    let pid = tail.id();
+    let waiter = tokio::task::spawn_blocking(move || tail.wait_with_output().unwrap());
+    let out = match tokio::time::timeout(Duration::from_secs(60), waiter).await {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = std::process::Command::new("kill")
+                .arg(pid.to_string())
+                .status();
+            panic!("loghub tail did not finish within 60 s");
+        }
+    };
     common::assert_code(&out, 0);
     let got: Vec<String> = common::ndjson(&out)
         .iter()

@@ -31,8 +31,11 @@ pub async fn run(cfg: Config, args: ServeArgs) -> Result<Exit> {
         Target::Local(p) => Some(Target::local_path(p)?),
         _ => None,
     };
+    // The global --api-key (also LOGHUB_API_KEY or the profile's api_key)
+    // is a key of the server too; --key adds more.
+    let flag_keys: Vec<String> = cfg.api_key.iter().chain(&args.api_keys).cloned().collect();
     let keys = Keys::load(
-        &args.api_keys,
+        &flag_keys,
         args.keys_file.as_deref(),
         std::env::var("LOGHUB_SERVER_API_KEYS").ok().as_deref(),
     )?;
@@ -40,7 +43,7 @@ pub async fn run(cfg: Config, args: ServeArgs) -> Result<Exit> {
     if keys.is_empty() && !addr.ip().is_loopback() {
         return Err(UsageError(format!(
             "refusing to listen on {addr} without API keys: anyone who can reach it could read and write logs.\n\
-             hint: add --api-key KEY (or --keys-file, or LOGHUB_SERVER_API_KEYS), or listen on 127.0.0.1"
+             hint: add --api-key KEY (or --key, --keys-file, LOGHUB_SERVER_API_KEYS), or listen on 127.0.0.1"
         ))
         .into());
     }

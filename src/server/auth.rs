@@ -1,8 +1,8 @@
 //! API keys and per-key rate limits of `serve` (SPEC §4 "Auth").
 //!
 //! A key is `full` (every route) or `write` (ingest only). Keys come from
-//! `--api-key` (a `write:` prefix makes an ingest-only key, `full:` is
-//! accepted too), `--keys-file` (one per line, `#` comments) and
+//! `--api-key` and `--key` (a `write:` prefix makes an ingest-only key,
+//! `full:` is accepted too), `--keys-file` (one per line, `#` comments) and
 //! `LOGHUB_SERVER_API_KEYS` (comma separated). They are compared in constant
 //! time and never logged: a key is only ever named by its index.
 
@@ -48,7 +48,7 @@ impl Keys {
     pub fn load(flags: &[String], file: Option<&Path>, env: Option<&str>) -> Result<Keys> {
         let mut keys = Keys::default();
         for k in flags {
-            keys.add(k).context("in --api-key")?;
+            keys.add(k).context("in --api-key/--key")?;
         }
         if let Some(path) = file {
             let text = std::fs::read_to_string(path)

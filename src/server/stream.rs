@@ -294,14 +294,17 @@ pub async fn stream(
         (None, None, None) => Phase::Live(st.hub.subscribe()),
         (None, after, since) => {
             // Unfiltered but for `since`, so the catch-up advances through
-            // every id and meets the hub's floor; filtering is ours.
+            // every id and meets the hub's floor; filtering is ours. A
+            // `since` backfill also reads in id order (from id 0, filtered by
+            // time) rather than the store's time-ordered backfill: event ids
+            // then only grow, which resuming and joining the hub rely on.
             let scan = Query {
                 since,
                 ..Query::default()
             };
             let start = TailStart {
-                after_id: after,
-                since,
+                after_id: Some(after.unwrap_or(0)),
+                since: None,
             };
             let s = st
                 .backend
