@@ -140,6 +140,15 @@ pub trait Backend: Send + Sync {
         Err(unsupported(&self.describe(), "tail"))
     }
 
+    /// Retention: deletes records older than `before` and, with `max_bytes`,
+    /// the oldest ones until the store fits. Returns how many were deleted,
+    /// or `None` when the backend keeps no data of its own (the default).
+    /// `serve --retention` calls it periodically.
+    async fn retain(&self, before: Micros, max_bytes: Option<u64>) -> Result<Option<u64>> {
+        let _ = (before, max_bytes);
+        Ok(None)
+    }
+
     /// Whether retries and the spool make sense (false for stdout).
     fn is_remote(&self) -> bool {
         false
