@@ -149,6 +149,14 @@ pub trait Backend: Send + Sync {
         Ok(None)
     }
 
+    /// The id of the newest stored record, where the backend numbers records
+    /// in commit order (`None` when it does not know). The server's live tail
+    /// starts there and tells new streams, so that a stream that reconnects
+    /// before its first record resumes from where it connected.
+    async fn last_id(&self) -> Result<Option<i64>> {
+        Ok(None)
+    }
+
     /// Whether retries and the spool make sense (false for stdout).
     fn is_remote(&self) -> bool {
         false

@@ -60,6 +60,8 @@ pub struct Hub {
     inner: Mutex<Inner>,
     /// `Inner::floor`, readable without the lock (`i64::MAX`: unknown yet).
     floor: AtomicI64,
+    /// The newest id the hub has seen or started after (`i64::MIN`: unknown).
+    last: AtomicI64,
     tx: broadcast::Sender<Arc<Record>>,
 }
 
@@ -78,6 +80,7 @@ impl Hub {
                 floor: None,
             }),
             floor: AtomicI64::new(i64::MAX),
+            last: AtomicI64::new(i64::MIN),
             tx,
         });
         tokio::spawn(hub.clone().run(backend));
@@ -85,7 +88,19 @@ impl Hub {
     }
 
     async fn run(self: Arc<Self>, backend: Arc<dyn Backend>) {
-        let mut after: Option<i64> = None;
+        // Start from a known id where the backend has one, so new streams can
+        // be told their position (see `subscribe`).
+        let mut after: Option<i64> = match backend.last_id().await {
+            Ok(id) => id,
+            Err(e) => {
+                tracing::warn!("cannot read the newest id of {}: {e:#}", backend.describe());
+                None
+            }
+        };
+        if let Some(id) = after {
+            let _g = self.lock();
+            self.last.store(id, Ordering::Release);
+        }
         let mut delay = Duration::from_millis(250);
         loop {
             let start = TailStart {
@@ -131,6 +146,7 @@ impl Hub {
         if g.floor.is_none() {
             g.floor = Some(id - 1);
         }
+        self.last.fetch_max(id, Ordering::AcqRel);
         g.ring.push_back(r.clone());
         if g.ring.len() > RING
             && let Some(old) = g.ring.pop_front()
@@ -163,10 +179,12 @@ impl Hub {
         Some((replay, self.tx.subscribe()))
     }
 
-    /// Joins the live feed from now on.
-    fn subscribe(&self) -> Feed {
+    /// Joins the live feed from now on, with the id it starts after (when
+    /// known): every later record comes through the feed.
+    fn subscribe(&self) -> (Feed, Option<i64>) {
         let _g = self.lock();
-        self.tx.subscribe()
+        let last = self.last.load(Ordering::Acquire);
+        (self.tx.subscribe(), (last != i64::MIN).then_some(last))
     }
 }
 
@@ -182,6 +200,10 @@ struct Client {
     phase: Phase,
     pending: VecDeque<Arc<Record>>,
     last_id: i64,
+    /// For a new stream: a first `connected` event whose `id:` is the
+    /// stream's position, so that a reconnect before the first record
+    /// resumes from there (Last-Event-ID) instead of from "now".
+    hello: Option<i64>,
     _permit: tokio::sync::OwnedSemaphorePermit,
 }
 
@@ -202,6 +224,12 @@ fn event(r: &Record) -> Event {
 
 impl Client {
     async fn next(mut self) -> Option<(Result<Event, Infallible>, Client)> {
+        if let Some(id) = self.hello.take() {
+            let ev = Event::default()
+                .id(id.to_string())
+                .data(r#"{"type":"connected"}"#);
+            return Some((Ok(ev), self));
+        }
         loop {
             while let Some(r) = self.pending.pop_front() {
                 let id = r.id.unwrap_or(0);
@@ -285,13 +313,18 @@ pub async fn stream(
     })?;
 
     let mut pending = VecDeque::new();
+    let mut hello = None;
     let joined = after.and_then(|a| st.hub.join(a));
     let phase = match (joined, after, q.since) {
         (Some((replay, rx)), _, _) => {
             pending.extend(replay);
             Phase::Live(rx)
         }
-        (None, None, None) => Phase::Live(st.hub.subscribe()),
+        (None, None, None) => {
+            let (feed, position) = st.hub.subscribe();
+            hello = position;
+            Phase::Live(feed)
+        }
         (None, after, since) => {
             // Unfiltered but for `since`, so the catch-up advances through
             // every id and meets the hub's floor; filtering is ours. A
@@ -320,7 +353,8 @@ pub async fn stream(
         q,
         phase,
         pending,
-        last_id: after.unwrap_or(i64::MIN),
+        last_id: after.or(hello).unwrap_or(i64::MIN),
+        hello,
         _permit: permit,
     };
     let mut closing = st.closing.subscribe();
