@@ -575,3 +575,106 @@ fn clickhouse_restart_mid_send_loses_nothing() {
     assert_eq!(m.len(), 1000);
     stop(&pid());
 }
+
+/// A `loghub serve --store clickhouse://…` process; killed on drop.
+struct Serve {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Serve {
+    fn start(sb: &Sandbox, store: &str) -> Serve {
+        use std::io::BufRead;
+        let mut child = sb
+            .cmd(&["serve", "--listen", "127.0.0.1:0", "--store", store])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut seen = String::new();
+        let base = loop {
+            let mut line = String::new();
+            if err.read_line(&mut line).unwrap() == 0 {
+                panic!("serve exited before listening:\n{seen}");
+            }
+            seen.push_str(&line);
+            if let Some(b) = line.trim().strip_prefix("loghub: listening on ") {
+                break b.to_string();
+            }
+        };
+        std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+        Serve { child, base }
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn two_servers_on_one_clickhouse_share_records_and_live_tails() {
+    let db = Db::new("two_serve");
+    let sb = Sandbox::new();
+    let a = Serve::start(&sb, &db.url);
+    let b = Serve::start(&sb, &db.url);
+
+    // A tail on server B, waiting for two error records.
+    let mut tail = sb
+        .cmd(&[
+            "tail", "--to", &b.base, "--level", "error", "--count", "2", "--output", "ndjson",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    // Ship through server A until B's tail has both records (the tail may
+    // connect after the first shipment: each round sends fresh records).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let out = loop {
+        let o = sb.run(
+            &["send", "--to", &a.base, "--service", "pay"],
+            b"ERROR card declined via a\nINFO not for the tail\nERROR card declined again via a\n",
+        );
+        assert_code(&o, 0);
+        if let Some(status) = tail.try_wait().unwrap() {
+            assert!(status.success());
+            break tail.wait_with_output().unwrap();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the tail on server B never saw records sent through A"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let got = ndjson(&out);
+    assert_eq!(got.len(), 2, "{got:?}");
+    for r in &got {
+        assert_eq!(r["level"], "error");
+        assert_eq!(r["service"], "pay");
+        assert!(r["message"].as_str().unwrap().contains("via a"));
+    }
+    assert_ne!(got[0]["id"], got[1]["id"], "no record twice");
+
+    // And B answers queries with what A stored.
+    let o = sb.run(
+        &[
+            "query",
+            "--to",
+            &b.base,
+            "service=pay",
+            "--limit",
+            "0",
+            "--output",
+            "ndjson",
+        ],
+        b"",
+    );
+    assert_code(&o, 0);
+    let all = ndjson(&o);
+    assert!(all.len() >= 3 && all.len() % 3 == 0, "{}", all.len());
+}
