@@ -1,21 +1,73 @@
-//! The embedded store as a target (`local`, `local:PATH`).
+//! The embedded store as a target (`local`, `local:PATH`): the [`Backend`]
+//! methods over [`Store`], each run on tokio's blocking pool because SQLite
+//! calls block. `tail` polls the store, so records written by other
+//! processes show up; see [`Store::tail_page`] for why polling by id is
+//! gap-free and duplicate-free.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use async_trait::async_trait;
+use futures::StreamExt;
 
-use super::{Backend, Batch, DeliveryError, IngestOutcome};
+use super::{Backend, Batch, DeliveryError, IngestOutcome, RecordStream, TailStart};
+use crate::query::{Query, QueryPage, Stats, StatsQuery};
+use crate::record::{Record, now_micros};
+use crate::store::Store;
+
+/// How often `tail` looks for new records when it has caught up.
+pub const DEFAULT_POLL: Duration = Duration::from_millis(200);
+
+/// Records per poll or backfill page of `tail`.
+const TAIL_PAGE: usize = 500;
 
 pub struct LocalBackend {
-    path: std::path::PathBuf,
+    path: PathBuf,
+    store: Arc<Store>,
+    poll: Duration,
 }
 
 impl LocalBackend {
+    /// Opens (creating on first use) the store at `path`.
     pub fn open(path: &Path) -> Result<Self> {
         Ok(LocalBackend {
             path: path.to_path_buf(),
+            store: Arc::new(Store::open(path)?),
+            poll: DEFAULT_POLL,
         })
+    }
+
+    /// A backend over an already open store (the server shares one).
+    pub fn from_store(store: Arc<Store>) -> Self {
+        LocalBackend {
+            path: store.path().to_path_buf(),
+            store,
+            poll: DEFAULT_POLL,
+        }
+    }
+
+    /// Sets how often `tail` polls once caught up.
+    pub fn with_poll_interval(mut self, poll: Duration) -> Self {
+        self.poll = poll.max(Duration::from_millis(10));
+        self
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Runs a read on the blocking pool.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .context("store read task failed")?
     }
 }
 
@@ -26,9 +78,95 @@ impl Backend for LocalBackend {
     }
 
     async fn ingest(&self, batch: &Batch) -> Result<IngestOutcome, DeliveryError> {
-        let _ = batch;
-        Err(DeliveryError::Fatal(
-            "the embedded store is not built yet".into(),
-        ))
+        let store = self.store.clone();
+        let batch = Batch {
+            id: batch.id.clone(),
+            records: batch.records.clone(),
+            ndjson: Vec::new(),
+        };
+        tokio::task::spawn_blocking(move || store.ingest(&batch))
+            .await
+            .map_err(|e| DeliveryError::Fatal(format!("store write task failed: {e}")))?
+    }
+
+    async fn query(&self, q: &Query, cursor: Option<&str>, limit: usize) -> Result<QueryPage> {
+        let (q, cursor) = (q.clone(), cursor.map(str::to_string));
+        self.read(move |s| s.query(&q, cursor.as_deref(), limit))
+            .await
+    }
+
+    async fn stats(&self, q: &StatsQuery) -> Result<Stats> {
+        let q = q.clone();
+        self.read(move |s| s.stats(&q, now_micros())).await
+    }
+
+    async fn trace(&self, trace_id: &str) -> Result<Vec<Record>> {
+        let id = trace_id.to_string();
+        self.read(move |s| s.trace(&id)).await
+    }
+
+    async fn last_id(&self) -> Result<Option<i64>> {
+        Ok(Some(self.read(|s| s.last_id()).await?))
+    }
+
+    async fn tail(&self, q: &Query, start: TailStart) -> Result<RecordStream> {
+        // Where "new" begins is fixed now, before this returns, so a record
+        // written right after `tail` is called is seen.
+        let top = self.read(|s| s.last_id()).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Record>>(TAIL_PAGE);
+        let store = self.store.clone();
+        let q = q.clone();
+        let poll = self.poll;
+        tokio::spawn(async move {
+            let run = async {
+                let mut after = start.after_id.unwrap_or(top);
+                if let (None, Some(since)) = (start.after_id, start.since) {
+                    let mut bq = q.clone();
+                    bq.since = Some(q.since.map_or(since, |s| s.max(since)));
+                    let mut from = None;
+                    loop {
+                        let (s, bq2) = (store.clone(), bq.clone());
+                        let page = tokio::task::spawn_blocking(move || {
+                            s.backfill_page(&bq2, top, from, TAIL_PAGE)
+                        })
+                        .await??;
+                        let full = page.len() == TAIL_PAGE;
+                        from = page.last().map(|r| (r.time, r.id.unwrap_or(0)));
+                        for r in page {
+                            if tx.send(Ok(r)).await.is_err() {
+                                return Ok(());
+                            }
+                        }
+                        if !full {
+                            break;
+                        }
+                    }
+                }
+                loop {
+                    let (s, q2) = (store.clone(), q.clone());
+                    let page =
+                        tokio::task::spawn_blocking(move || s.tail_page(&q2, after, TAIL_PAGE))
+                            .await??;
+                    after = page.next_after;
+                    let caught_up = page.records.len() < TAIL_PAGE;
+                    for r in page.records {
+                        if tx.send(Ok(r)).await.is_err() {
+                            return Ok(());
+                        }
+                    }
+                    if caught_up {
+                        tokio::select! {
+                            _ = tokio::time::sleep(poll) => {}
+                            _ = tx.closed() => return Ok(()),
+                        }
+                    }
+                }
+            };
+            let result: Result<()> = run.await;
+            if let Err(e) = result {
+                let _ = tx.send(Err(e)).await;
+            }
+        });
+        Ok(tokio_stream::wrappers::ReceiverStream::new(rx).boxed())
     }
 }

@@ -1,0 +1,285 @@
+//! `stats` from the rollup tables: whole minutes of the range come from
+//! `rollup_minute` / `rollup_errors` (a few rows per minute, whatever the
+//! record count); the partial minutes at either edge are counted from `logs`
+//! through the time index, so the numbers are exact for any `since`/`until`.
+//!
+//! Rollups know time, service and level only. A query that also filters on
+//! text, host, trace or metadata (or asks for buckets that are not whole
+//! minutes) is counted from the matching records instead: exact, but its
+//! cost grows with the number of matches.
+
+use std::collections::HashMap;
+
+use rusqlite::Connection;
+use rusqlite::types::Value;
+
+use super::Store;
+use super::search::{Where, fts_match};
+use crate::query::{Bucket, Query, Stats, StatsQuery, TopError, default_interval, fingerprint};
+use crate::record::{Level, Micros};
+
+const MINUTE: i64 = 60_000_000;
+
+/// Most empty buckets filled in between the first and the last.
+const MAX_BUCKETS: i64 = 100_000;
+
+/// Counts gathered before they become [`Stats`].
+#[derive(Default)]
+struct Tally {
+    buckets: HashMap<i64, [u64; 5]>,
+    services: HashMap<String, u64>,
+    /// (fingerprint, service) → (count, last seen, sample if known)
+    errors: HashMap<(String, String), (u64, Micros, Option<String>)>,
+}
+
+impl Tally {
+    fn add(&mut self, bucket: i64, level: usize, service: &str, n: u64) {
+        self.buckets.entry(bucket).or_default()[level.min(4)] += n;
+        *self.services.entry(service.to_string()).or_default() += n;
+    }
+
+    fn add_error(&mut self, fp: String, service: &str, n: u64, last: Micros, sample: Option<&str>) {
+        let e = self
+            .errors
+            .entry((fp, service.to_string()))
+            .or_insert((0, last, None));
+        e.0 += n;
+        e.1 = e.1.max(last);
+        if e.2.is_none() {
+            e.2 = sample.map(str::to_string);
+        }
+    }
+}
+
+impl Store {
+    /// Aggregated counts for `sq` (see the module docs). `now` is the end
+    /// of an open range.
+    pub fn stats(&self, sq: &StatsQuery, now: Micros) -> anyhow::Result<Stats> {
+        let q = &sq.query;
+        self.with_reader(|conn| {
+            let tx = conn.transaction()?;
+            let since = match q.since {
+                Some(s) => s,
+                None => tx
+                    .query_row("SELECT min(minute) FROM rollup_minute", [], |r| {
+                        r.get::<_, Option<i64>>(0)
+                    })?
+                    .map_or(now, |m| m * MINUTE),
+            };
+            let until = q.until.unwrap_or(now.max(since + 1));
+            let interval = sq
+                .interval
+                .filter(|i| *i > 0)
+                .unwrap_or_else(|| default_interval(((until - since) / 1_000_000).max(1)));
+            let width = interval * 1_000_000;
+            let mut tally = Tally::default();
+            let by_rollup = q.text.is_empty()
+                && q.hosts.is_empty()
+                && q.trace_id.is_none()
+                && q.metadata.is_empty()
+                && interval % 60 == 0;
+            if by_rollup {
+                // Whole minutes [a, b); edges [since, a·M) and [b·M, until).
+                let a = since.div_euclid(MINUTE) + i64::from(since.rem_euclid(MINUTE) != 0);
+                let b = if q.until.is_some() {
+                    until.div_euclid(MINUTE)
+                } else {
+                    i64::MAX / MINUTE
+                };
+                if a < b {
+                    from_rollups(&tx, q, a, b, interval / 60, &mut tally, sq.top)?;
+                    from_logs(&tx, q, since, a * MINUTE, width, &mut tally)?;
+                    if q.until.is_some() {
+                        from_logs(&tx, q, b * MINUTE, until, width, &mut tally)?;
+                    }
+                } else {
+                    from_logs(&tx, q, since, until, width, &mut tally)?;
+                }
+            } else {
+                let (lo, hi) = (since, q.until.unwrap_or(Micros::MAX));
+                from_logs(&tx, q, lo, hi, width, &mut tally)?;
+            }
+            let stats = finish(&tx, tally, since, until, interval, sq.top)?;
+            tx.commit()?;
+            Ok(stats)
+        })
+    }
+}
+
+/// Adds whole minutes `[a, b)` from the rollups; buckets are `per` minutes.
+fn from_rollups(
+    conn: &Connection,
+    q: &Query,
+    a: i64,
+    b: i64,
+    per: i64,
+    tally: &mut Tally,
+    top: usize,
+) -> rusqlite::Result<()> {
+    let mut w = Where::default();
+    w.clauses.push("minute >= ? AND minute < ?".into());
+    w.params.extend([Value::Integer(a), Value::Integer(b)]);
+    level_service(&mut w, q);
+    let sql = format!(
+        "SELECT (minute - (minute % ?1 + ?1) % ?1), level, service, sum(count) FROM rollup_minute \
+         WHERE {} GROUP BY 1, 2, 3",
+        w.clauses.join(" AND ")
+    );
+    // ?1 is the bucket width in minutes; SQLite numbers each later bare `?`
+    // after the largest number seen, so the filters bind as ?2, ?3, ….
+    let mut params = vec![Value::Integer(per)];
+    params.extend(w.params.iter().cloned());
+    let mut st = conn.prepare_cached(&sql)?;
+    let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
+    while let Some(r) = rows.next()? {
+        let minute: i64 = r.get(0)?;
+        let level: i64 = r.get(1)?;
+        let service: String = r.get(2)?;
+        let n: i64 = r.get(3)?;
+        tally.add(minute * MINUTE, level as usize, &service, n as u64);
+    }
+    let sql = format!(
+        "SELECT fingerprint, service, sum(count) AS c, max(last_seen) FROM rollup_errors \
+         WHERE {} GROUP BY fingerprint, service ORDER BY c DESC LIMIT {}",
+        w.clauses.join(" AND "),
+        top.max(1) * 4 + 20
+    );
+    let mut st = conn.prepare_cached(&sql)?;
+    let mut rows = st.query(rusqlite::params_from_iter(w.params.iter()))?;
+    while let Some(r) = rows.next()? {
+        let (fp, service, n, last): (String, String, i64, i64) =
+            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+        tally.add_error(fp, &service, n as u64, last, None);
+    }
+    Ok(())
+}
+
+fn level_service(w: &mut Where, q: &Query) {
+    if !q.levels.is_empty() {
+        let marks = vec!["?"; q.levels.len()].join(",");
+        w.clauses.push(format!("level IN ({marks})"));
+        w.params
+            .extend(q.levels.iter().map(|l| Value::Integer(l.index() as i64)));
+    }
+    if !q.services.is_empty() {
+        let marks = vec!["?"; q.services.len()].join(",");
+        w.clauses.push(format!("service IN ({marks})"));
+        w.params
+            .extend(q.services.iter().map(|s| Value::Text(s.clone())));
+    }
+}
+
+/// Adds the records of `[lo, hi)` matching `q`, counted one by one.
+fn from_logs(
+    conn: &Connection,
+    q: &Query,
+    lo: Micros,
+    hi: Micros,
+    width: i64,
+    tally: &mut Tally,
+) -> rusqlite::Result<()> {
+    if lo >= hi {
+        return Ok(());
+    }
+    let mut bounded = q.clone();
+    bounded.since = Some(q.since.map_or(lo, |s| s.max(lo)));
+    bounded.until = Some(q.until.map_or(hi, |u| u.min(hi)));
+    let mut w = Where::filters(&bounded, false);
+    if let Some(m) = fts_match(q) {
+        w.clauses.push(
+            "EXISTS (SELECT 1 FROM logs_fts WHERE logs_fts MATCH ? AND rowid = logs.id)".into(),
+        );
+        w.params.push(Value::Text(m));
+    }
+    let sql = format!(
+        "SELECT time, level, service, CASE WHEN level >= {} THEN message END FROM logs WHERE {}",
+        Level::Error.index(),
+        w.clauses.join(" AND ")
+    );
+    let mut st = conn.prepare_cached(&sql)?;
+    let mut rows = st.query(rusqlite::params_from_iter(w.params.iter()))?;
+    while let Some(r) = rows.next()? {
+        let time: i64 = r.get(0)?;
+        let level: i64 = r.get(1)?;
+        let service: String = r.get(2)?;
+        tally.add(time - time.rem_euclid(width), level as usize, &service, 1);
+        if let Some(msg) = r.get::<_, Option<String>>(3)? {
+            tally.add_error(
+                fingerprint::fingerprint(&msg),
+                &service,
+                1,
+                time,
+                Some(&msg),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Sorts and trims the tally into [`Stats`], with samples for top errors.
+fn finish(
+    conn: &Connection,
+    tally: Tally,
+    since: Micros,
+    until: Micros,
+    interval: i64,
+    top: usize,
+) -> rusqlite::Result<Stats> {
+    let width = interval * 1_000_000;
+    let mut stats = Stats {
+        interval,
+        since,
+        until,
+        ..Stats::default()
+    };
+    let first = since - since.rem_euclid(width);
+    let span = (until - first) / width;
+    let mut buckets = tally.buckets;
+    if span <= MAX_BUCKETS {
+        let mut t = first;
+        while t < until {
+            buckets.entry(t).or_default();
+            t += width;
+        }
+    }
+    let mut buckets: Vec<Bucket> = buckets
+        .into_iter()
+        .map(|(start, by_level)| Bucket {
+            start,
+            total: by_level.iter().sum(),
+            by_level,
+        })
+        .collect();
+    buckets.sort_by_key(|b| b.start);
+    for b in &buckets {
+        stats.total += b.total;
+        for (t, n) in stats.by_level.iter_mut().zip(b.by_level) {
+            *t += n;
+        }
+    }
+    stats.buckets = buckets;
+    let mut services: Vec<(String, u64)> = tally.services.into_iter().collect();
+    services.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    services.truncate(top);
+    stats.top_services = services;
+    let mut errors: Vec<_> = tally.errors.into_iter().collect();
+    errors.sort_by(|a, b| b.1.0.cmp(&a.1.0).then_with(|| a.0.cmp(&b.0)));
+    errors.truncate(top);
+    let mut st = conn.prepare_cached("SELECT sample FROM fingerprints WHERE fingerprint = ?1")?;
+    for ((fp, service), (count, last_seen, sample)) in errors {
+        let sample = match sample {
+            Some(s) => s,
+            None => st
+                .query_row([&fp], |r| r.get::<_, String>(0))
+                .unwrap_or_default(),
+        };
+        stats.top_errors.push(TopError {
+            fingerprint: fp,
+            sample,
+            count,
+            service,
+            last_seen,
+        });
+    }
+    Ok(stats)
+}
