@@ -1,6 +1,6 @@
 //! The real LogTide, TraceHub and Loggier Python SDKs against a real
 //! `loghub serve` (SPEC §4 "Also accepted at ingest"): each test starts the
-//! server with an API key, runs a driver under `tests/sdk/` that logs through
+//! server with a full and an ingest-only API key, runs a driver under `tests/sdk/` that logs through
 //! the SDK at every level with metadata, trace ids and an exception, then
 //! reads the records back with `loghub query`, over HTTP and on the store
 //! file, and checks what a user of that SDK would look for.
@@ -22,11 +22,20 @@ use chrono::{DateTime, Utc};
 use common::{Sandbox, Server, assert_code, ndjson};
 use serde_json::{Value, json};
 
+/// The server's full key (LogTide's SDK reads back and streams with it).
 const KEY: &str = "sdk-compat-key-0123";
+/// An ingest-only key, as a shipping app would hold (TraceHub, Loggier).
+const WRITE_KEY: &str = "sdk-compat-write-4567";
 /// How long a driver or a read-back may take before the test fails.
 const DEADLINE: Duration = Duration::from_secs(20);
 /// Allowed distance between a record's time and the driver's run.
 const CLOCK_SLACK: chrono::TimeDelta = chrono::TimeDelta::seconds(2);
+
+/// `loghub serve` on the sandbox's store with both keys.
+fn start_server(sb: &Sandbox) -> Server {
+    let write = format!("write:{WRITE_KEY}");
+    Server::start(sb, &sb.store(), &["--api-key", KEY, "--key", &write])
+}
 
 /// The venv's python, or a failure saying how to make it.
 fn sdk_python() -> PathBuf {
@@ -214,9 +223,9 @@ fn hostname() -> String {
 }
 
 #[test]
-fn logtide_sdk_ingests_and_streams_with_its_token() {
+fn logtide_sdk_ingests_streams_and_reads_back() {
     let sb = Sandbox::new();
-    let srv = Server::start(&sb, &sb.store(), &["--api-key", KEY]);
+    let srv = start_server(&sb);
     let svc = "logtide-app";
     let run = run_driver(&sb, "logtide_driver.py", &[&srv.base, KEY, svc]);
     let logs = read_back(&sb, &srv, svc, 6);
@@ -257,34 +266,51 @@ fn logtide_sdk_ingests_and_streams_with_its_token() {
     let handler = &logs["via logging handler"]["metadata"];
     assert_eq!(handler["logger"], json!("sdk-driver"));
 
-    // The SDK's stream() (key in `?token=`, filtered by service) delivered
-    // each stored record once, in order.
-    let streamed: Vec<Value> = run
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let out: Value = serde_json::from_str(&run.stdout).expect("the driver's JSON report");
     let mut stored: Vec<&Value> = logs.values().collect();
     stored.sort_by_key(|r| r["id"].as_i64());
-    let ids = |v: &[&Value]| -> Vec<(i64, String)> {
-        v.iter()
-            .map(|r| (r["id"].as_i64().unwrap(), r["message"].to_string()))
-            .collect()
-    };
-    assert_eq!(ids(&streamed.iter().collect::<Vec<_>>()), ids(&stored));
+    let ids = |v: &[Value]| -> Vec<i64> { v.iter().map(|r| r["id"].as_i64().unwrap()).collect() };
+    let stored_ids: Vec<i64> = stored.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+
+    // stream() (key in `?token=`, filtered by service) delivered each stored
+    // record once, in order, as the store has it.
+    let streamed = out["streamed"].as_array().unwrap();
+    assert_eq!(ids(streamed), stored_ids);
+    for (s, r) in streamed.iter().zip(&stored) {
+        assert_eq!(s, *r);
+    }
     assert_eq!(requests_ok(&metrics(&srv), "/api/v1/logs/stream"), 1);
+
+    // query(): the same records newest first, with the total.
+    assert_eq!(out["query"]["total"], json!(6));
+    let queried = out["query"]["logs"].as_array().unwrap();
+    let newest_first: Vec<i64> = stored_ids.iter().rev().copied().collect();
+    assert_eq!(ids(queried), newest_first);
+    // query() with level, q and a from/to range.
+    assert_eq!(out["query_warn_slow"], json!(["slow query"]));
+    // get_by_trace_id(): both records of the trace, oldest first.
+    let in_trace: Vec<&str> = out["trace"]["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(in_trace, ["user signed in", "lookup failed"]);
+    // get_aggregated_stats(): every record counted once, under its service.
+    assert_eq!(out["aggregated_total"], json!(6));
+    assert_eq!(out["top_services"], json!([{"service": svc, "count": 6}]));
 }
 
 #[test]
 fn tracehub_sdk_gzip_array_maps_levels_extra_and_errors() {
     let sb = Sandbox::new();
-    let srv = Server::start(&sb, &sb.store(), &["--api-key", KEY]);
+    let srv = start_server(&sb);
     let svc = "tracehub-app";
     let dlq = sb.path().join("tracehub-dlq");
     let run = run_driver(
         &sb,
         "tracehub_driver.py",
-        &[&srv.base, KEY, svc, dlq.to_str().unwrap()],
+        &[&srv.base, WRITE_KEY, svc, dlq.to_str().unwrap()],
     );
     let logs = read_back(&sb, &srv, svc, 5);
 
@@ -335,9 +361,9 @@ fn tracehub_sdk_gzip_array_maps_levels_extra_and_errors() {
 #[test]
 fn loggier_sdk_key_in_path_single_and_batch_routes() {
     let sb = Sandbox::new();
-    let srv = Server::start(&sb, &sb.store(), &["--api-key", KEY]);
+    let srv = start_server(&sb);
     let svc = "loggier-app";
-    let run = run_driver(&sb, "loggier_driver.py", &[&srv.base, KEY, svc]);
+    let run = run_driver(&sb, "loggier_driver.py", &[&srv.base, WRITE_KEY, svc]);
     let logs = read_back(&sb, &srv, svc, 6);
 
     // Upper-case levels; WARNING → warn. The service and host come from
