@@ -18,8 +18,8 @@ set edit:completion:arg-completer[loghub] = {|@words|
     }
     var completions = [
         &'loghub'= {
-            cand --to 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
-            cand --url 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
             cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
             cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
@@ -72,8 +72,8 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand --drain-timeout 'At the end, wait this long for deliveries before spooling the rest'
             cand --dlq-dir 'Dead-letter queue directory [env: LOGHUB_DLQ_DIR]'
             cand --stats-json 'Write the end-of-run summary as JSON to this file'
-            cand --to 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
-            cand --url 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
             cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
             cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
@@ -100,8 +100,8 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand --limit 'How many records in all (0 = all, streamed)'
             cand -o 'Output format (default: table on a terminal, ndjson when piped)'
             cand --output 'Output format (default: table on a terminal, ndjson when piped)'
-            cand --to 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
-            cand --url 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
             cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
             cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
@@ -127,8 +127,8 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand --top 'How many top services and top errors to show'
             cand -o 'Output format (table or json)'
             cand --output 'Output format (table or json)'
-            cand --to 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
-            cand --url 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
             cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
             cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
@@ -145,8 +145,8 @@ set edit:completion:arg-completer[loghub] = {|@words|
         &'loghub;trace'= {
             cand -o 'Output format (default: table on a terminal, ndjson when piped)'
             cand --output 'Output format (default: table on a terminal, ndjson when piped)'
-            cand --to 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
-            cand --url 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
             cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
             cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
@@ -170,8 +170,8 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand --count 'Exit after this many records'
             cand -o 'Output format (default: raw lines on a terminal, ndjson when piped)'
             cand --output 'Output format (default: raw lines on a terminal, ndjson when piped)'
-            cand --to 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
-            cand --url 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
             cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
             cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
@@ -187,8 +187,8 @@ set edit:completion:arg-completer[loghub] = {|@words|
         }
         &'loghub;dlq'= {
             cand --dlq-dir 'Dead-letter queue directory [env: LOGHUB_DLQ_DIR]'
-            cand --to 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
-            cand --url 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
             cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
             cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
@@ -211,8 +211,8 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand -o 'o'
             cand --output 'output'
             cand --dlq-dir 'Dead-letter queue directory [env: LOGHUB_DLQ_DIR]'
-            cand --to 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
-            cand --url 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
             cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
             cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
@@ -228,8 +228,8 @@ set edit:completion:arg-completer[loghub] = {|@words|
         }
         &'loghub;dlq;show'= {
             cand --dlq-dir 'Dead-letter queue directory [env: LOGHUB_DLQ_DIR]'
-            cand --to 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
-            cand --url 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
             cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
             cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
@@ -246,8 +246,8 @@ set edit:completion:arg-completer[loghub] = {|@words|
         &'loghub;dlq;replay'= {
             cand --all-to 'Replay towards this target instead of each file''s own'
             cand --dlq-dir 'Dead-letter queue directory [env: LOGHUB_DLQ_DIR]'
-            cand --to 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
-            cand --url 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
             cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
             cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
@@ -265,8 +265,8 @@ set edit:completion:arg-completer[loghub] = {|@words|
         &'loghub;dlq;purge'= {
             cand --older-than 'Only files older than this (7d, 12h …)'
             cand --dlq-dir 'Dead-letter queue directory [env: LOGHUB_DLQ_DIR]'
-            cand --to 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
-            cand --url 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
             cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
             cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
@@ -308,8 +308,8 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand --max-body 'Largest request body, before and after decompression'
             cand --max-streams 'Most concurrent live-tail streams'
             cand --rate-limit 'Requests per second per API key (0 = no limit)'
-            cand --to 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
-            cand --url 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
             cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
             cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
@@ -324,8 +324,8 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand --version 'Print version'
         }
         &'loghub;config'= {
-            cand --to 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
-            cand --url 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
             cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
             cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
@@ -341,8 +341,8 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand --version 'Print version'
         }
         &'loghub;clickhouse'= {
-            cand --to 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
-            cand --url 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
             cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
             cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
@@ -360,8 +360,8 @@ set edit:completion:arg-completer[loghub] = {|@words|
         }
         &'loghub;clickhouse;init'= {
             cand --cluster 'Create them ON CLUSTER: ReplicatedMergeTree shards behind a Distributed table'
-            cand --to 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
-            cand --url 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
             cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
             cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
@@ -384,8 +384,8 @@ set edit:completion:arg-completer[loghub] = {|@words|
         &'loghub;clickhouse;help;help'= {
         }
         &'loghub;generate-docs'= {
-            cand --to 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
-            cand --url 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]'
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
             cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
             cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'

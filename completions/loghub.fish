@@ -24,7 +24,7 @@ function __fish_loghub_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c loghub -n "__fish_loghub_needs_command" -l to -l url -d 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_needs_command" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_needs_command" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
 complete -c loghub -n "__fish_loghub_needs_command" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
 complete -c loghub -n "__fish_loghub_needs_command" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
@@ -81,7 +81,7 @@ drop-oldest\t''"
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l drain-timeout -d 'At the end, wait this long for deliveries before spooling the rest' -r
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l dlq-dir -d 'Dead-letter queue directory [env: LOGHUB_DLQ_DIR]' -r -F
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l stats-json -d 'Write the end-of-run summary as JSON to this file' -r -F
-complete -c loghub -n "__fish_loghub_using_subcommand send" -l to -l url -d 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand send" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
@@ -106,7 +106,7 @@ complete -c loghub -n "__fish_loghub_using_subcommand query" -s o -l output -d '
 raw\t''
 json\t''
 ndjson\t''"
-complete -c loghub -n "__fish_loghub_using_subcommand query" -l to -l url -d 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand query" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand query" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand query" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand query" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
@@ -131,7 +131,7 @@ complete -c loghub -n "__fish_loghub_using_subcommand stats" -s o -l output -d '
 raw\t''
 json\t''
 ndjson\t''"
-complete -c loghub -n "__fish_loghub_using_subcommand stats" -l to -l url -d 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand stats" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
@@ -146,7 +146,7 @@ complete -c loghub -n "__fish_loghub_using_subcommand trace" -s o -l output -d '
 raw\t''
 json\t''
 ndjson\t''"
-complete -c loghub -n "__fish_loghub_using_subcommand trace" -l to -l url -d 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand trace" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand trace" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand trace" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand trace" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
@@ -168,7 +168,7 @@ complete -c loghub -n "__fish_loghub_using_subcommand tail" -s o -l output -d 'O
 raw\t''
 json\t''
 ndjson\t''"
-complete -c loghub -n "__fish_loghub_using_subcommand tail" -l to -l url -d 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand tail" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand tail" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand tail" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand tail" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
@@ -180,7 +180,7 @@ complete -c loghub -n "__fish_loghub_using_subcommand tail" -s q -l quiet -d 'No
 complete -c loghub -n "__fish_loghub_using_subcommand tail" -s h -l help -d 'Print help'
 complete -c loghub -n "__fish_loghub_using_subcommand tail" -s V -l version -d 'Print version'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -l dlq-dir -d 'Dead-letter queue directory [env: LOGHUB_DLQ_DIR]' -r -F
-complete -c loghub -n "__fish_loghub_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -l to -l url -d 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
@@ -201,7 +201,7 @@ raw\t''
 json\t''
 ndjson\t''"
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from list" -l dlq-dir -d 'Dead-letter queue directory [env: LOGHUB_DLQ_DIR]' -r -F
-complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from list" -l to -l url -d 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from list" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from list" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from list" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from list" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
@@ -213,7 +213,7 @@ complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subco
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from show" -l dlq-dir -d 'Dead-letter queue directory [env: LOGHUB_DLQ_DIR]' -r -F
-complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from show" -l to -l url -d 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from show" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from show" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from show" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from show" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
@@ -226,7 +226,7 @@ complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subco
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l all-to -d 'Replay towards this target instead of each file\'s own' -r
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l dlq-dir -d 'Dead-letter queue directory [env: LOGHUB_DLQ_DIR]' -r -F
-complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l to -l url -d 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
@@ -240,7 +240,7 @@ complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subco
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from replay" -s V -l version -d 'Print version'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l older-than -d 'Only files older than this (7d, 12h …)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l dlq-dir -d 'Dead-letter queue directory [env: LOGHUB_DLQ_DIR]' -r -F
-complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l to -l url -d 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
@@ -266,7 +266,7 @@ complete -c loghub -n "__fish_loghub_using_subcommand serve" -l max-store-size -
 complete -c loghub -n "__fish_loghub_using_subcommand serve" -l max-body -d 'Largest request body, before and after decompression' -r
 complete -c loghub -n "__fish_loghub_using_subcommand serve" -l max-streams -d 'Most concurrent live-tail streams' -r
 complete -c loghub -n "__fish_loghub_using_subcommand serve" -l rate-limit -d 'Requests per second per API key (0 = no limit)' -r
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l to -l url -d 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand serve" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand serve" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand serve" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
@@ -277,7 +277,7 @@ complete -c loghub -n "__fish_loghub_using_subcommand serve" -s v -l verbose -d 
 complete -c loghub -n "__fish_loghub_using_subcommand serve" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
 complete -c loghub -n "__fish_loghub_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c loghub -n "__fish_loghub_using_subcommand serve" -s V -l version -d 'Print version'
-complete -c loghub -n "__fish_loghub_using_subcommand config" -l to -l url -d 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand config" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand config" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand config" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand config" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
@@ -289,7 +289,7 @@ complete -c loghub -n "__fish_loghub_using_subcommand config" -s v -l verbose -d
 complete -c loghub -n "__fish_loghub_using_subcommand config" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
 complete -c loghub -n "__fish_loghub_using_subcommand config" -s h -l help -d 'Print help'
 complete -c loghub -n "__fish_loghub_using_subcommand config" -s V -l version -d 'Print version'
-complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -l to -l url -d 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
@@ -303,7 +303,7 @@ complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -f -a "init" -d 'Create the database and table of the target (`--to clickhouse://…`) if missing'
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from init" -l cluster -d 'Create them ON CLUSTER: ReplicatedMergeTree shards behind a Distributed table' -r
-complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from init" -l to -l url -d 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from init" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from init" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from init" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from init" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
@@ -316,7 +316,7 @@ complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_see
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create the database and table of the target (`--to clickhouse://…`) if missing'
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c loghub -n "__fish_loghub_using_subcommand generate-docs" -l to -l url -d 'Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand generate-docs" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand generate-docs" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand generate-docs" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand generate-docs" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F

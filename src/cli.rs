@@ -28,7 +28,7 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]
+    /// Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]
     #[arg(long = "to", visible_alias = "url", global = true, value_name = "URL")]
     pub to: Option<String>,
     /// API key for an HTTP target [env: LOGHUB_API_KEY]
