@@ -1,8 +1,8 @@
 //! The real LogTide, TraceHub and Loggier Python SDKs against a real
 //! `loghub serve` (SPEC §4 "Also accepted at ingest"): each test starts the
-//! server with a full and an ingest-only API key, runs a driver under `tests/sdk/` that logs through
-//! the SDK at every level with metadata, trace ids and an exception, then
-//! reads the records back with `loghub query`, over HTTP and on the store
+//! server with a full and an ingest-only API key, runs a driver under
+//! `tests/sdk/` that logs through the SDK at every level with metadata, trace
+//! ids and an exception, then reads the records back with `loghub query`, over HTTP and on the store
 //! file, and checks what a user of that SDK would look for.
 //!
 //! The SDKs live in a venv made by `.ci/sdk-venv.sh` (pinned versions); its
