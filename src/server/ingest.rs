@@ -5,7 +5,8 @@
 //! decompression with the same cap on the output, streamed so a gzip bomb
 //! stops at the cap (413) → the body's shape (`{"logs":[…]}`, a bare array,
 //! one object, or NDJSON) → per-record validation into [`Record`]s (lenient:
-//! loghub's wire form, LogTide's, TraceHub's and Loggier's) → one
+//! loghub's wire form, LogTide's, TraceHub's and Loggier's; the real SDKs'
+//! bodies are exercised in tests/sdk_compat.rs) → one
 //! `Backend::ingest` whose return means committed → the answer
 //! `{"received":N,"rejected":[{"index":i,"reason":"…"}]}`.
 //!
@@ -344,6 +345,18 @@ const SPAN_KEYS: [&str; 2] = ["spanId", "span_id"];
 /// (loghub/LogTide `metadata`, TraceHub `extra`).
 const LIFTED: [&str; 2] = ["metadata", "extra"];
 
+/// Where the Loggier SDK puts the service and host: its formatter sends
+/// neither at the top level, only `context.service_name` (from its global
+/// context) and `runtime_context.hostname`. Read, not moved: the objects stay
+/// in metadata as given.
+const LOGGIER_SERVICE: (&str, &str) = ("context", "service_name");
+const LOGGIER_HOST: (&str, &str) = ("runtime_context", "hostname");
+
+/// The string at `outer.inner`, if there is one.
+fn nested_text(o: &Map<String, Value>, (outer, inner): (&str, &str)) -> Option<String> {
+    o.get(outer)?.get(inner)?.as_str().map(str::to_string)
+}
+
 fn take(o: &mut Map<String, Value>, keys: &[&str]) -> Option<Value> {
     let mut found = None;
     for k in keys {
@@ -395,13 +408,17 @@ pub fn to_record(v: Value, now: i64) -> Result<Record, String> {
     };
     let service = take(&mut o, &SERVICE_KEYS)
         .map(as_text)
+        .or_else(|| nested_text(&o, LOGGIER_SERVICE))
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "default".to_string());
     if service.chars().count() > 100 {
         return Err("\"service\" must be at most 100 characters".into());
     }
-    let host = take(&mut o, &HOST_KEYS).map(as_text).unwrap_or_default();
+    let host = take(&mut o, &HOST_KEYS)
+        .map(as_text)
+        .or_else(|| nested_text(&o, LOGGIER_HOST))
+        .unwrap_or_default();
     let trace_id = take(&mut o, &TRACE_KEYS)
         .map(as_text)
         .filter(|s| !s.is_empty());
@@ -492,6 +509,27 @@ mod tests {
         assert_eq!(r.service, "default");
         assert_eq!(r.time, 1_714_557_600_500_000);
         assert_eq!(r.metadata["context"], json!({"a":1}));
+        // Loggier's formatted body: the service and host only nested.
+        let r = to_record(
+            json!({"message":"m","level":"CRITICAL","timestamp":"2024-05-01T10:00:00.5Z",
+                   "environment":"prod","tags":["a"],
+                   "context":{"service_name":"billing","user_id":7},
+                   "runtime_context":{"hostname":"web-2","process_id":1}}),
+            now,
+        )
+        .unwrap();
+        assert_eq!(r.level, Level::Critical);
+        assert_eq!(r.service, "billing");
+        assert_eq!(r.host, "web-2");
+        assert_eq!(r.metadata["context"]["user_id"], json!(7));
+        assert_eq!(r.metadata["tags"], json!(["a"]));
+        // A top-level service still wins over the nested one.
+        let r = to_record(
+            json!({"message":"m","service":"api","context":{"service_name":"billing"}}),
+            now,
+        )
+        .unwrap();
+        assert_eq!(r.service, "api");
         // No time: the receive time.
         assert_eq!(to_record(json!({"message":"x"}), now).unwrap().time, now);
         // Refusals name the field.
