@@ -10,7 +10,7 @@ use std::io::Write;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Sandbox, assert_code, ndjson, stderr};
+use common::{Sandbox, Server, assert_code, ndjson, stderr};
 use serde_json::Value;
 
 /// A fresh database on the test server for one test; dropped at the end.
@@ -576,51 +576,12 @@ fn clickhouse_restart_mid_send_loses_nothing() {
     stop(&pid());
 }
 
-/// A `loghub serve --store clickhouse://…` process; killed on drop.
-struct Serve {
-    child: std::process::Child,
-    base: String,
-}
-
-impl Serve {
-    fn start(sb: &Sandbox, store: &str) -> Serve {
-        use std::io::BufRead;
-        let mut child = sb
-            .cmd(&["serve", "--listen", "127.0.0.1:0", "--store", store])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-        let mut seen = String::new();
-        let base = loop {
-            let mut line = String::new();
-            if err.read_line(&mut line).unwrap() == 0 {
-                panic!("serve exited before listening:\n{seen}");
-            }
-            seen.push_str(&line);
-            if let Some(b) = line.trim().strip_prefix("loghub: listening on ") {
-                break b.to_string();
-            }
-        };
-        std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
-        Serve { child, base }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn two_servers_on_one_clickhouse_share_records_and_live_tails() {
     let db = Db::new("two_serve");
     let sb = Sandbox::new();
-    let a = Serve::start(&sb, &db.url);
-    let b = Serve::start(&sb, &db.url);
+    let a = Server::start(&sb, &db.url, &[]);
+    let b = Server::start(&sb, &db.url, &[]);
 
     // A tail on server B, waiting for two error records.
     let mut tail = sb

@@ -34,7 +34,7 @@ const CLOCK_SLACK: chrono::TimeDelta = chrono::TimeDelta::seconds(2);
 /// `loghub serve` on the sandbox's store with both keys.
 fn start_server(sb: &Sandbox) -> Server {
     let write = format!("write:{WRITE_KEY}");
-    Server::start(sb, &sb.store(), &["--api-key", KEY, "--key", &write])
+    Server::start(sb, sb.store(), &["--api-key", KEY, "--key", &write])
 }
 
 /// The venv's python, or a failure saying how to make it.

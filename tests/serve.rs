@@ -3,79 +3,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
-use std::process::{Child, Stdio};
+use std::io::Write;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::Sandbox;
+use common::{Sandbox, Server};
 use futures::StreamExt;
 use serde_json::{Value, json};
-
-/// A running `loghub serve`; killed on drop.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    /// Starts `loghub serve --listen 127.0.0.1:0 --store STORE ARGS` and reads
-    /// the bound address from its stderr.
-    fn start(sb: &Sandbox, store: &Path, args: &[&str]) -> Server {
-        Server::start_at(sb, store, "127.0.0.1:0", args)
-    }
-
-    fn start_at(sb: &Sandbox, store: &Path, listen: &str, args: &[&str]) -> Server {
-        let store = store.to_str().unwrap();
-        let mut all = vec!["serve", "--listen", listen, "--store", store];
-        all.extend_from_slice(args);
-        let mut child = sb
-            .cmd(&all)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn loghub serve");
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        let mut seen = String::new();
-        let base = loop {
-            line.clear();
-            if stderr.read_line(&mut line).unwrap() == 0 {
-                let _ = child.wait();
-                panic!("loghub serve exited before listening; stderr:\n{seen}");
-            }
-            seen.push_str(&line);
-            if let Some(rest) = line.trim().strip_prefix("loghub: listening on ") {
-                break rest.to_string();
-            }
-        };
-        // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let mut sink = String::new();
-            while stderr.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
-                eprint!("[serve] {sink}");
-                sink.clear();
-            }
-        });
-        Server { child, base }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn kill9(mut self) {
-        let _ = self.child.kill(); // SIGKILL on Unix
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -125,7 +59,7 @@ async fn messages(http: &reqwest::Client, srv: &Server, service: &str) -> Vec<St
 #[tokio::test]
 async fn ingest_takes_every_body_shape_and_reads_back_newest_first() {
     let sb = Sandbox::new();
-    let srv = Server::start(&sb, &sb.store(), &[]);
+    let srv = Server::start(&sb, sb.store(), &[]);
     let http = reqwest::Client::new();
     let ingest = srv.url("/api/v1/ingest");
 
@@ -214,7 +148,7 @@ async fn a_repeated_idempotency_key_stores_nothing_even_after_a_restart() {
             .json(&body)
             .send()
     };
-    let srv = Server::start(&sb, &sb.store(), &[]);
+    let srv = Server::start(&sb, sb.store(), &[]);
     let first: Value = post(&srv).await.unwrap().json().await.unwrap();
     assert_eq!(first["received"], 2);
     let again: Value = post(&srv).await.unwrap().json().await.unwrap();
@@ -222,7 +156,7 @@ async fn a_repeated_idempotency_key_stores_nothing_even_after_a_restart() {
     assert_eq!(messages(&http, &srv, "idem").await.len(), 2);
     srv.kill9();
 
-    let srv = Server::start(&sb, &sb.store(), &[]);
+    let srv = Server::start(&sb, sb.store(), &[]);
     let r = post(&srv).await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(
@@ -237,7 +171,7 @@ async fn keys_are_required_and_write_keys_cannot_read() {
     let sb = Sandbox::new();
     let srv = Server::start(
         &sb,
-        &sb.store(),
+        sb.store(),
         &[
             "--api-key",
             "full-key-0123",
@@ -318,7 +252,7 @@ fn without_keys_the_server_refuses_to_listen_beyond_loopback() {
 #[tokio::test]
 async fn bad_input_gets_a_4xx_and_the_server_keeps_serving() {
     let sb = Sandbox::new();
-    let srv = Server::start(&sb, &sb.store(), &["--max-body", "1MiB"]);
+    let srv = Server::start(&sb, sb.store(), &["--max-body", "1MiB"]);
     let http = reqwest::Client::new();
     let ingest = srv.url("/api/v1/ingest");
 
@@ -492,7 +426,7 @@ async fn read_events<B: AsRef<[u8]>>(
 #[tokio::test]
 async fn sse_events_have_ids_and_resume_without_gap_or_duplicate() {
     let sb = Sandbox::new();
-    let srv = Server::start(&sb, &sb.store(), &[]);
+    let srv = Server::start(&sb, sb.store(), &[]);
     let http = reqwest::Client::new();
     let send = |msgs: Vec<String>| {
         let logs: Vec<Value> = msgs.iter().map(|m| rec("sse", m)).collect();
@@ -551,7 +485,7 @@ async fn sse_events_have_ids_and_resume_without_gap_or_duplicate() {
 #[tokio::test]
 async fn records_written_by_other_processes_reach_an_open_stream() {
     let sb = Sandbox::new();
-    let srv = Server::start(&sb, &sb.store(), &[]);
+    let srv = Server::start(&sb, sb.store(), &[]);
     let http = reqwest::Client::new();
     let stream = http
         .get(srv.url("/api/v1/logs/stream?service=sse"))
@@ -562,7 +496,7 @@ async fn records_written_by_other_processes_reach_an_open_stream() {
     let mut body = stream.bytes_stream();
     let mut buf = String::new();
     // A second server on the same store file is another writing process.
-    let other = Server::start(&sb, &sb.store(), &[]);
+    let other = Server::start(&sb, sb.store(), &[]);
     let r = http
         .post(other.url("/api/v1/ingest"))
         .json(&json!([rec("sse", "from another server")]))
@@ -587,7 +521,7 @@ async fn records_written_by_other_processes_reach_an_open_stream() {
 #[tokio::test]
 async fn kill_9_during_ingest_loses_nothing_acknowledged() {
     let sb = Sandbox::new();
-    let srv = Server::start(&sb, &sb.store(), &[]);
+    let srv = Server::start(&sb, sb.store(), &[]);
     let ingest = srv.url("/api/v1/ingest");
     let (acked_tx, mut acked_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<String>>();
     let mut senders = Vec::new();
@@ -627,7 +561,7 @@ async fn kill_9_during_ingest_loses_nothing_acknowledged() {
         acked.extend(m);
     }
 
-    let srv = Server::start(&sb, &sb.store(), &[]);
+    let srv = Server::start(&sb, sb.store(), &[]);
     let http = reqwest::Client::new();
     let stored: std::collections::HashSet<String> =
         messages(&http, &srv, "crash").await.into_iter().collect();
@@ -695,7 +629,7 @@ async fn reading_commands_over_http_match_the_local_store() {
 #[tokio::test]
 async fn tail_over_http_reconnects_and_neither_loses_nor_repeats() {
     let sb = Sandbox::new();
-    let srv = Server::start(&sb, &sb.store(), &[]);
+    let srv = Server::start(&sb, sb.store(), &[]);
     let addr = srv.base.trim_start_matches("http://").to_string();
     let http = reqwest::Client::new();
     let tail = sb
@@ -747,7 +681,7 @@ async fn tail_over_http_reconnects_and_neither_loses_nor_repeats() {
     };
     post(srv.base.clone(), &["one", "two"]).await;
     srv.kill9();
-    let srv = Server::start_at(&sb, &sb.store(), &addr, &[]);
+    let srv = Server::start_at(&sb, sb.store(), &addr, &[]);
     post(srv.base.clone(), &["three", "four"]).await;
     // The tail must finish by itself; a deadline keeps a hang from hanging CI.
     let pid = tail.id();

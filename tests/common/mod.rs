@@ -107,9 +107,9 @@ pub fn assert_code(o: &Output, code: i32) {
     );
 }
 
-/// A running `loghub serve` on 127.0.0.1 with an ephemeral port; killed on
-/// drop. (The same start-up as `tests/serve.rs`'s own helper: wait for the
-/// `loghub: listening on http://ADDR` line, then keep draining stderr.)
+/// A running `loghub serve`, by default on 127.0.0.1 with an ephemeral port;
+/// killed on drop. Start-up waits for the `loghub: listening on http://ADDR`
+/// line, then keeps draining stderr.
 pub struct Server {
     pub child: std::process::Child,
     /// `http://127.0.0.1:PORT`
@@ -117,11 +117,17 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `loghub serve --listen 127.0.0.1:0 --store STORE ARGS`.
-    pub fn start(sb: &Sandbox, store: &Path, args: &[&str]) -> Server {
+    /// Starts `loghub serve --listen 127.0.0.1:0 --store STORE ARGS` (STORE a
+    /// path or a URL such as `clickhouse://…`).
+    pub fn start(sb: &Sandbox, store: impl AsRef<Path>, args: &[&str]) -> Server {
+        Server::start_at(sb, store, "127.0.0.1:0", args)
+    }
+
+    /// The same on a given address (to restart a server where it was).
+    pub fn start_at(sb: &Sandbox, store: impl AsRef<Path>, listen: &str, args: &[&str]) -> Server {
         use std::io::{BufRead, BufReader};
-        let store = store.to_str().unwrap();
-        let mut all = vec!["serve", "--listen", "127.0.0.1:0", "--store", store];
+        let store = store.as_ref().to_str().unwrap();
+        let mut all = vec!["serve", "--listen", listen, "--store", store];
         all.extend_from_slice(args);
         let mut child = sb
             .cmd(&all)
@@ -156,6 +162,12 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// SIGKILL: no chance to flush or clean up.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
