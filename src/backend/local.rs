@@ -79,12 +79,12 @@ impl Backend for LocalBackend {
 
     async fn ingest(&self, batch: &Batch) -> Result<IngestOutcome, DeliveryError> {
         let store = self.store.clone();
-        let batch = Batch {
+        let batch = Arc::new(Batch {
             id: batch.id.clone(),
             records: batch.records.clone(),
             ndjson: Vec::new(),
-        };
-        tokio::task::spawn_blocking(move || store.ingest(&batch))
+        });
+        tokio::task::spawn_blocking(move || store.ingest_shared(batch))
             .await
             .map_err(|e| DeliveryError::Fatal(format!("store write task failed: {e}")))?
     }

@@ -424,7 +424,7 @@ fn newest_plain(
 }
 
 fn sort_newest(v: &mut [Record]) {
-    v.sort_unstable_by(|a, b| (b.time, b.id).cmp(&(a.time, a.id)));
+    v.sort_unstable_by_key(|r| std::cmp::Reverse((r.time, r.id)));
 }
 
 /// Newest full-text matches by walking id ranges downward (module docs).
