@@ -265,7 +265,7 @@ fn main() {
         store.storage_bytes() as f64 / done as f64
     );
 
-    let runs = 7;
+    let runs = 5;
     let text = Query {
         text: vec!["connection".into(), "refused".into()],
         ..Query::default()

@@ -306,21 +306,37 @@ fn stats_equal_a_count_by_hand() {
         records.push(rec(time, level, services[(i % 7 % 4) as usize], "h", &msg));
     }
     ingest_all(&store, &records);
-    for (since, until, services, levels) in [
-        (now - 2 * 3600 * 1_000_000 + 123_456, None, vec![], vec![]),
+    for (since, until, services, levels, interval) in [
+        (
+            now - 2 * 3600 * 1_000_000 + 123_456,
+            None,
+            vec![],
+            vec![],
+            900,
+        ),
+        (now - 3 * 3600 * 1_000_000 + 7, None, vec![], vec![], 3600),
+        (
+            now - 150 * MIN - 9,
+            Some(now - 20 * MIN),
+            vec!["web".to_string()],
+            vec![],
+            3600,
+        ),
         (
             now - 3 * 3600 * 1_000_000,
             Some(now - 1_000_000_000),
             vec!["api".to_string()],
             vec![],
+            900,
         ),
         (
             now - 90 * MIN - 7,
             Some(now - 5 * MIN + 3),
             vec![],
             vec![Level::Error, Level::Critical],
+            900,
         ),
-        (now - 30_000_000, Some(now - 10_000_000), vec![], vec![]),
+        (now - 30_000_000, Some(now - 10_000_000), vec![], vec![], 60),
     ] {
         let q = Query {
             since: Some(since),
@@ -329,7 +345,6 @@ fn stats_equal_a_count_by_hand() {
             levels: levels.clone(),
             ..Query::default()
         };
-        let interval = 15 * 60;
         let stats = store
             .stats(
                 &StatsQuery {

@@ -216,8 +216,19 @@ fn insert_records(
         "INSERT INTO rollup_minute(minute, service, level, count) VALUES(?1, ?2, ?3, ?4)
          ON CONFLICT(minute, service, level) DO UPDATE SET count = count + excluded.count",
     )?;
+    let mut hours: HashMap<(i64, &str, u8), i64> = HashMap::new();
     for ((minute, service, level), n) in minutes {
         up.execute(params![minute, service, level, n])?;
+        *hours
+            .entry((minute - minute.rem_euclid(60), service, level))
+            .or_default() += n;
+    }
+    let mut up = tx.prepare_cached(
+        "INSERT INTO rollup_hour(minute, service, level, count) VALUES(?1, ?2, ?3, ?4)
+         ON CONFLICT(minute, service, level) DO UPDATE SET count = count + excluded.count",
+    )?;
+    for ((hour, service, level), n) in hours {
+        up.execute(params![hour, service, level, n])?;
     }
     let mut up = tx.prepare_cached(
         "INSERT INTO rollup_errors(minute, fingerprint, service, level, count, last_seen)

@@ -13,7 +13,9 @@
 //!   also carries the rowid, so `ORDER BY time DESC, id DESC` is an index walk.
 //! - `rollup_minute` (minute × service × level → count) and `rollup_errors`
 //!   (minute × fingerprint × service × level → count, last seen; error and
-//!   critical only), kept in the insert's transaction: `stats` reads these,
+//!   critical only), kept in the insert's transaction; `rollup_hour` is
+//!   `rollup_minute` by hour (its `minute` is the hour's first minute), so
+//!   a day of hourly buckets reads 24 rows per service and level: `stats` reads these,
 //!   so its cost depends on the time range, not on how many records exist.
 //!   `fingerprints` keeps one sample message per fingerprint.
 //! - `id_chunks`: for every 8192 ids, the min and max `time`. Full-text search
@@ -63,6 +65,13 @@ CREATE VIRTUAL TABLE IF NOT EXISTS logs_fts USING fts5(
     tokenize="unicode61 tokenchars '_'"
 );
 CREATE TABLE IF NOT EXISTS rollup_minute(
+    minute INTEGER NOT NULL,
+    service TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY(minute, service, level)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rollup_hour(
     minute INTEGER NOT NULL,
     service TEXT NOT NULL,
     level INTEGER NOT NULL,
@@ -140,11 +149,14 @@ pub(crate) fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
             let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
             if version < VERSION {
                 conn.execute_batch(DDL)?;
-                // Fewer, larger segment merges: cheaper bulk indexing.
+                // Fewer, larger segment merges: cheaper bulk indexing; FTS
+                // leaves sized to the 8 KiB page (the default suits 4 KiB).
                 conn.execute_batch(
-                    "INSERT INTO logs_fts(logs_fts, rank) VALUES('automerge', 8);
+                    "INSERT INTO logs_fts(logs_fts, rank) VALUES('pgsz', 8000);
+                     INSERT INTO logs_fts(logs_fts, rank) VALUES('automerge', 8);
                      INSERT INTO logs_fts(logs_fts, rank) VALUES('crisismerge', 32);",
                 )?;
+
                 conn.execute_batch(&format!("PRAGMA user_version={VERSION}"))?;
             }
             Ok(())
