@@ -143,8 +143,8 @@ impl Backend for LocalBackend {
                     let page =
                         tokio::task::spawn_blocking(move || s.tail_page(&q2, after, TAIL_PAGE))
                             .await??;
+                    let caught_up = page.records.is_empty() && page.next_after == after;
                     after = page.next_after;
-                    let caught_up = page.records.len() < TAIL_PAGE;
                     for r in page.records {
                         if tx.send(Ok(r)).await.is_err() {
                             return Ok(());

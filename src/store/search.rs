@@ -271,8 +271,10 @@ impl Store {
 
     /// One poll for `tail`: matching records with ids above `after_id`, by id
     /// ascending, and the id to resume after. The scan is bounded by the
-    /// newest id of the same snapshot, so a poll that finds nothing still
-    /// moves past every id it looked at.
+    /// newest id of the same snapshot (and at most 100,000 ids), so a poll
+    /// that finds nothing still moves past every id it looked at. A caller
+    /// that gets fewer than `limit` records and a `next_after` below
+    /// [`Store::last_id`] should poll again at once.
     pub fn tail_page(&self, q: &Query, after_id: i64, limit: usize) -> anyhow::Result<TailPage> {
         let limit = limit.clamp(1, MAX_PAGE);
         self.with_reader(|conn| {
@@ -288,6 +290,9 @@ impl Store {
                     next_after: after_id,
                 });
             }
+            // One poll looks at a bounded window of ids, so a resume from far
+            // back costs many cheap polls rather than one that grows.
+            let top = top.min(after_id.saturating_add(TAIL_WINDOW));
             let mut w = Where::filters(q, true);
             let mut params = vec![Value::Integer(after_id), Value::Integer(top)];
             let mut text = String::new();
@@ -392,6 +397,9 @@ fn few_candidates(conn: &Connection, q: &Query) -> rusqlite::Result<bool> {
         .query_row(params_from_iter(w.params.iter()), |r| r.get(0))?;
     Ok(n < FEW)
 }
+
+/// Most ids one `tail_page` call looks at.
+const TAIL_WINDOW: i64 = 100_000;
 
 /// Most records `trace` returns.
 const MAX_TRACE: usize = 100_000;
