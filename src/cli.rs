@@ -28,7 +28,7 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Target: local, local:PATH, -, http://HOST:PORT, https://… [env: LOGHUB_URL]
+    /// Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]
     #[arg(long = "to", visible_alias = "url", global = true, value_name = "URL")]
     pub to: Option<String>,
     /// API key for an HTTP target [env: LOGHUB_API_KEY]
@@ -94,10 +94,16 @@ loghub dlq purge --older-than 7d"
     Dlq(DlqArgs),
     /// Run the loghub HTTP server on the embedded store
     #[command(after_help = "Examples:\n  loghub serve\n  \
-loghub serve --listen 0.0.0.0:8431 --api-key \"$KEY\" --retention 14d")]
+loghub serve --listen 0.0.0.0:8431 --api-key \"$KEY\" --key write:\"$SHIPPER_KEY\" --retention 14d")]
     Serve(ServeArgs),
     /// Print the resolved configuration (secrets masked)
     Config(ConfigArgs),
+    /// Manage a ClickHouse target (create its schema)
+    #[command(
+        after_help = "Examples:\n  loghub clickhouse init --to clickhouse://default@127.0.0.1:8123/logs\n  \
+loghub clickhouse init --to clickhouse://loghub:secret@ch1:8123/logs --cluster main"
+    )]
+    Clickhouse(ClickhouseArgs),
     /// Write shell completions and man pages (for packaging)
     #[command(hide = true)]
     GenerateDocs(GenerateDocsArgs),
@@ -312,9 +318,6 @@ pub struct TailArgs {
     /// Output format (default: raw lines on a terminal, ndjson when piped)
     #[arg(long, short, value_enum)]
     pub output: Option<OutputFormat>,
-    /// How often to poll the embedded store
-    #[arg(long, default_value = "200ms", value_name = "DURATION")]
-    pub poll_interval: String,
 }
 
 #[derive(Debug, Args)]
@@ -366,8 +369,8 @@ pub struct ServeArgs {
     /// Store: local:PATH or a path (default: the embedded store's default path)
     #[arg(long)]
     pub store: Option<String>,
-    /// API key with full access, repeatable; prefix with `write:` for an ingest-only key [env: LOGHUB_SERVER_API_KEYS, comma separated]
-    #[arg(long = "api-key", value_name = "KEY", hide_env_values = true)]
+    /// Another API key, repeatable: `KEY` or `full:KEY` for full access, `write:KEY` for ingest only (the global --api-key is a full key too) [env: LOGHUB_SERVER_API_KEYS, comma separated]
+    #[arg(long = "key", value_name = "KEY", hide_env_values = true)]
     pub api_keys: Vec<String>,
     /// File with one key per line (`full:KEY` or `write:KEY`)
     #[arg(long, value_name = "FILE")]
@@ -394,6 +397,22 @@ pub struct ConfigArgs {
     /// Print as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ClickhouseArgs {
+    #[command(subcommand)]
+    pub command: ClickhouseCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClickhouseCommand {
+    /// Create the database and table of the target (`--to clickhouse://…`) if missing
+    Init {
+        /// Create them ON CLUSTER: ReplicatedMergeTree shards behind a Distributed table
+        #[arg(long, value_name = "NAME")]
+        cluster: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

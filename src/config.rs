@@ -246,8 +246,17 @@ pub fn load_file(explicit: Option<&Path>) -> Result<(Option<PathBuf>, FileConfig
         }
         Err(e) => return Err(e).with_context(|| format!("reading config file {}", path.display())),
     };
-    let file: FileConfig = toml::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("config file {}: {}", path.display(), e.to_string().trim()))?;
+    let file: FileConfig = toml::from_str(&text).map_err(|e| {
+        // One line: the place and the message, not toml's multi-line excerpt.
+        let line = e.span().map_or(0, |s| {
+            text[..s.start.min(text.len())].matches('\n').count() + 1
+        });
+        anyhow::anyhow!(
+            "config file {} line {line}: {}",
+            path.display(),
+            e.message().trim()
+        )
+    })?;
     Ok((Some(path), file))
 }
 

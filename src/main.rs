@@ -35,7 +35,9 @@ fn chain(err: &anyhow::Error) -> String {
 fn init_logging(verbose: u8) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
-        0 => "warn",
+        // The SSE client logs each failed reconnect at warn; `tail` already
+        // says `reconnecting…` once per drop.
+        0 => "warn,eventsource_client=error",
         1 => "loghub=info,warn",
         _ => "loghub=debug,info",
     };

@@ -105,6 +105,10 @@ impl Backend for LocalBackend {
         self.read(move |s| s.trace(&id)).await
     }
 
+    async fn last_id(&self) -> Result<Option<i64>> {
+        Ok(Some(self.read(|s| s.last_id()).await?))
+    }
+
     async fn tail(&self, q: &Query, start: TailStart) -> Result<RecordStream> {
         // Where "new" begins is fixed now, before this returns, so a record
         // written right after `tail` is called is seen.

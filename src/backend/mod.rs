@@ -5,6 +5,7 @@
 //! answer [`unsupported`]. The shipping pipeline only ever sees
 //! `Arc<dyn Backend>`, and `serve` wraps any storage backend in the HTTP API.
 
+pub mod clickhouse;
 pub mod http;
 mod http_read;
 pub mod local;
@@ -139,6 +140,23 @@ pub trait Backend: Send + Sync {
         Err(unsupported(&self.describe(), "tail"))
     }
 
+    /// Retention: deletes records older than `before` and, with `max_bytes`,
+    /// the oldest ones until the store fits. Returns how many were deleted,
+    /// or `None` when the backend keeps no data of its own (the default).
+    /// `serve --retention` calls it periodically.
+    async fn retain(&self, before: Micros, max_bytes: Option<u64>) -> Result<Option<u64>> {
+        let _ = (before, max_bytes);
+        Ok(None)
+    }
+
+    /// The id of the newest stored record, where the backend numbers records
+    /// in commit order (`None` when it does not know). The server's live tail
+    /// starts there and tells new streams, so that a stream that reconnects
+    /// before its first record resumes from where it connected.
+    async fn last_id(&self) -> Result<Option<i64>> {
+        Ok(None)
+    }
+
     /// Whether retries and the spool make sense (false for stdout).
     fn is_remote(&self) -> bool {
         false
@@ -222,9 +240,7 @@ pub fn open(target: &Target, opts: &OpenOptions) -> Result<Arc<dyn Backend>> {
         Target::Local(p) => Arc::new(local::LocalBackend::open(&Target::local_path(p)?)?),
         Target::Http(url) => Arc::new(http::HttpBackend::new(url, opts)?),
         Target::Stdout => Arc::new(stdout::StdoutBackend::new()),
-        Target::ClickHouse(url) => {
-            bail!("target {url}: ClickHouse targets are not built yet")
-        }
+        Target::ClickHouse(url) => Arc::new(clickhouse::ClickHouseBackend::new(url, opts)?),
     })
 }
 

@@ -1,6 +1,7 @@
 //! One file per subcommand. `run` resolves the configuration once and
 //! dispatches; each command returns the exit code it earned.
 
+pub mod clickhouse;
 pub mod config;
 pub mod dlq;
 pub mod docs;
@@ -39,7 +40,51 @@ pub fn run(cli: Cli) -> Result<Exit> {
             Command::Dlq(a) => dlq::run(cfg, a).await,
             Command::Serve(a) => serve::run(cfg, a).await,
             Command::Config(a) => config::run(cfg, a),
+            Command::Clickhouse(a) => clickhouse::run(cfg, a).await,
             Command::GenerateDocs(_) => unreachable!("handled above"),
         }
     })
+}
+
+/// The query of a reading command: its flag forms turned into terms, then
+/// the terms parsed (so `--level error` and `level=error` mean the same).
+pub fn filter_query(f: &crate::cli::FilterArgs) -> Result<crate::query::Query> {
+    let mut terms = Vec::new();
+    let flags = [
+        ("level", &f.level),
+        ("service", &f.service),
+        ("host", &f.host),
+        ("since", &f.since),
+        ("until", &f.until),
+        ("q", &f.q),
+    ];
+    for (k, v) in flags {
+        if let Some(v) = v {
+            // `--level '>=warn'` is `level>=warn`.
+            if let Some(rest) = v.strip_prefix(">=") {
+                terms.push(format!("{k}>={rest}"));
+            } else {
+                terms.push(format!("{k}={v}"));
+            }
+        }
+    }
+    terms.extend(f.terms.iter().cloned());
+    Ok(crate::query::terms::parse_terms(
+        &terms,
+        crate::record::now_micros(),
+    )?)
+}
+
+/// Opens the configured target for reading.
+pub fn open_target(cfg: &Config) -> Result<std::sync::Arc<dyn crate::backend::Backend>> {
+    crate::backend::open(&cfg.parsed_target, &cfg.open_options())
+}
+
+/// The style of record output for this config.
+pub fn style(cfg: &Config) -> crate::output::Style {
+    crate::output::Style {
+        colour: cfg.color,
+        width: crate::output::width(),
+        offset_from: None,
+    }
 }

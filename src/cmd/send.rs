@@ -26,6 +26,10 @@ pub async fn run(mut cfg: Config, args: SendArgs) -> Result<Exit> {
     let progress = crate::output::progress::start(&plan.inputs, metrics.clone(), cfg.quiet);
     let outcome = pipeline::run(plan, backend, metrics, signals).await?;
     progress.finish();
+    if outcome.closed {
+        // `loghub send --to - | head`: the reader has what it wanted.
+        return Ok(Exit::Ok);
+    }
 
     let s = &outcome.summary;
     if let Some(path) = &args.stats_json {

@@ -1,3 +1,85 @@
-//! Output of the reading commands: table, raw, json, ndjson; progress; colour.
+//! Output of the reading commands. Each format is one [`RecordWriter`] in a
+//! file of its own (table, raw, json, ndjson); `colour` styles levels;
+//! `progress` is `send`'s bar. stdout is data: nothing else is written there.
 
+pub mod colour;
+pub mod json;
+pub mod ndjson;
 pub mod progress;
+pub mod raw;
+pub mod table;
+
+use std::io::{self, IsTerminal, Write};
+
+use crate::cli::OutputFormat;
+use crate::record::{Micros, Record};
+
+/// Writes records one at a time; `finish` closes the output (a JSON array's
+/// bracket, a table's last rows).
+pub trait RecordWriter {
+    fn write(&mut self, r: &Record) -> io::Result<()>;
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+/// How records are shown.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub colour: bool,
+    /// Terminal width for tables.
+    pub width: u16,
+    /// Show `+offset` from this time (trace).
+    pub offset_from: Option<Micros>,
+}
+
+/// The format to use: the flag, else `tty` on a terminal and ndjson when piped.
+pub fn choose(flag: Option<OutputFormat>, tty: OutputFormat) -> OutputFormat {
+    flag.unwrap_or_else(|| {
+        if io::stdout().is_terminal() {
+            tty
+        } else {
+            OutputFormat::Ndjson
+        }
+    })
+}
+
+/// The terminal width: `COLUMNS`, the terminal's, or 120.
+pub fn width() -> u16 {
+    if let Some(c) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+        return c;
+    }
+    comfy_table::Table::new().width().unwrap_or(120)
+}
+
+/// A writer for `format` on stdout. `live` output (tail) is written line by
+/// line instead of in large blocks.
+pub fn writer(format: OutputFormat, style: Style, live: bool) -> Box<dyn RecordWriter> {
+    let out: Box<dyn Write> = if live {
+        Box::new(io::stdout())
+    } else {
+        Box::new(io::BufWriter::with_capacity(64 * 1024, io::stdout()))
+    };
+    match format {
+        OutputFormat::Table => Box::new(table::TableWriter::new(out, style)),
+        OutputFormat::Raw => Box::new(raw::RawWriter::new(out, style)),
+        OutputFormat::Json => Box::new(json::JsonWriter::new(out)),
+        OutputFormat::Ndjson => Box::new(ndjson::NdjsonWriter::new(out)),
+    }
+}
+
+/// `+1.234s` / `+12.3ms` offset of `t` from `from`.
+pub fn offset(t: Micros, from: Micros) -> String {
+    let d = t - from;
+    if d.abs() < 1_000_000 {
+        format!("+{:.1}ms", d as f64 / 1000.0)
+    } else {
+        format!("+{:.3}s", d as f64 / 1e6)
+    }
+}
+
+/// The time as shown to people: `2026-01-02 03:04:05.678` (UTC).
+pub fn short_time(t: Micros) -> String {
+    match chrono::DateTime::from_timestamp_micros(t) {
+        Some(d) => d.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
+        None => t.to_string(),
+    }
+}

@@ -85,9 +85,57 @@ impl Parser {
     }
 
     /// Parses one event read at `read_time` (the time of records whose input
-    /// names none).
+    /// names none). Under `auto`, a line that starts with `{` and is a JSON
+    /// object is JSON, a line of `key=value` pairs is logfmt, anything else is
+    /// text; a forced format that does not fit falls back to text.
     pub fn parse(&self, text: &str, read_time: Micros) -> Record {
-        let _ = (text, read_time);
-        todo!("parser")
+        let o = &self.opts;
+        let lead = text.trim_start().as_bytes().first().copied();
+        let structured = match o.format {
+            Format::Text => None,
+            Format::Json => self.json(text, read_time),
+            Format::Logfmt => logfmt::parse(text, o, read_time),
+            Format::Auto if lead == Some(b'{') => self.json(text, read_time),
+            Format::Auto
+                if lead.is_some_and(|c| c.is_ascii_alphabetic() || c == b'_' || c == b'@') =>
+            {
+                logfmt::parse(text, o, read_time)
+            }
+            Format::Auto => None,
+        };
+        structured.unwrap_or_else(|| self.text(text, read_time))
+    }
+
+    /// JSON, also when continuation lines were joined to a JSON first line:
+    /// then the continuation is appended to the message.
+    fn json(&self, text: &str, read_time: Micros) -> Option<Record> {
+        if let Some(r) = json::parse(text, &self.opts, read_time) {
+            return Some(r);
+        }
+        let nl = memchr::memchr(b'\n', text.as_bytes())?;
+        let mut r = json::parse(&text[..nl], &self.opts, read_time)?;
+        r.message.push_str(&text[nl..]);
+        Some(r)
+    }
+
+    fn text(&self, text: &str, read_time: Micros) -> Record {
+        let o = &self.opts;
+        let info = text::scan(text, &o.zone, read_time);
+        let message = if text.trim().is_empty() {
+            "(empty line)".to_string()
+        } else {
+            text.to_string()
+        };
+        Record {
+            id: None,
+            time: info.time.unwrap_or(read_time),
+            level: info.level.unwrap_or(o.default_level),
+            service: o.service.clone(),
+            message,
+            host: o.host.clone(),
+            trace_id: None,
+            span_id: None,
+            metadata: serde_json::Map::new(),
+        }
     }
 }

@@ -1,23 +1,42 @@
 //! Delivery: batches in, acknowledgements out. Owns the in-flight limit
 //! (`--concurrency`, retries count inside it), retries with backoff, the
-//! circuit breaker, the bounded buffer and its `--on-full` policy, and the
-//! spool for what cannot be delivered.
+//! circuit breaker, 413 splitting, per-record rejects, the bounded buffer and
+//! its `--on-full` policy, and the spool for what cannot be delivered now.
+//!
+//! ```text
+//!  submit ──▶ queue (≤ max_buffer records, queued + in flight) ──▶ N workers ──▶ Backend
+//!     │ full: spill / block / drop                                  │   ▲
+//!     ▼                                                             ▼   │ (queue empty,
+//!  spool files (DLQ dir) ◀── failed after retries / breaker open ───┘   │  breaker closed)
+//!     └───────────────────────── pending files ─────────────────────────┘
+//! ```
+//!
+//! The spool is the running send's disk buffer: every file this run wrote
+//! (and older files of the same target) is re-sent once the target answers
+//! again, and deleted only after its ack. With `--durable` every batch is
+//! written to the spool before it is sent, so a `kill -9` loses nothing that
+//! was batched. A file is sent only under a claim (a `flock`), so a replay
+//! running at the same time never sends it too.
 //!
 //! Targets that are not remote (stdout, the embedded store) get one request
 //! in flight, which keeps their output in input order.
 
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use tokio::sync::{Mutex, Notify, Semaphore};
+use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
+use super::breaker::{Breaker, Gate};
 use super::metrics::Metrics;
 use super::retry::backoff;
-use crate::backend::{Backend, Batch, DeliveryError};
-use crate::config::DeliveryConfig;
+use crate::backend::{Backend, Batch, DeliveryError, IngestOutcome};
+use crate::config::{DeliveryConfig, OnFull};
+use crate::dlq::{Dlq, Header, format, lock};
 
 /// What the deliverer needs besides the backend.
 #[derive(Debug, Clone)]
@@ -36,20 +55,597 @@ pub enum Stop {
     Closed,
 }
 
+/// What `dlq replay` learns from one pass over its files.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ReplayReport {
+    /// Files delivered (and deleted).
+    pub delivered_files: usize,
+    /// Files kept because their batch could not be delivered.
+    pub failed_files: usize,
+    /// Files that failed to read, moved to `corrupt/`.
+    pub quarantined: usize,
+    /// Files another process was sending (left alone).
+    pub busy: usize,
+    /// The run stopped for this reason (401, full disk …).
+    pub fatal: Option<String>,
+}
+
+/// A batch waiting in memory or being sent.
+struct Job {
+    batch: Arc<Batch>,
+    /// Its spool file when it has one (`--durable`).
+    file: Option<SpoolFile>,
+}
+
+#[derive(Clone)]
+struct SpoolFile {
+    path: PathBuf,
+    header: Header,
+    /// Written by this run (counted in `spooled`).
+    own: bool,
+}
+
+/// A spool file waiting to be (re-)sent.
+struct Pending {
+    path: PathBuf,
+    records: usize,
+    own: bool,
+    not_before: Instant,
+    /// Sending it failed in this run already.
+    failed: bool,
+}
+
 #[derive(Default)]
-struct Shared {
-    stop: std::sync::Mutex<Option<Stop>>,
+struct State {
+    queue: VecDeque<Job>,
+    queued_records: usize,
+    inflight_records: usize,
+    /// Batches being sent, by job number: spooled if the run ends first.
+    inflight: HashMap<u64, Job>,
+    pending: VecDeque<Pending>,
+    /// Workers busy with a pending file.
+    busy_files: usize,
+    stop: Option<Stop>,
+}
+
+/// How a batch (or some parts of it) failed.
+struct Failure {
+    /// The parts not delivered; `None` means the whole batch.
+    parts: Option<Vec<Batch>>,
+    error: String,
+    attempts: u32,
+    closed: bool,
+}
+
+impl Failure {
+    fn whole(error: String, attempts: u32) -> Self {
+        Failure {
+            parts: None,
+            error,
+            attempts,
+            closed: false,
+        }
+    }
+}
+
+struct Inner {
+    backend: Arc<dyn Backend>,
+    cfg: DeliveryConfig,
+    ctx: Context,
+    dlq: Dlq,
+    metrics: Arc<Metrics>,
+    breaker: Breaker,
+    state: Mutex<State>,
+    /// New work for the workers.
+    work: Notify,
+    /// Progress (room in the buffer, a job done) for `submit` and `finish`.
+    progress: Notify,
+    /// `dlq replay`: one pass, a failed file is not tried again in this run.
+    replay: bool,
+    /// Whether a spool makes sense (not for stdout).
+    spooling: bool,
+    next_job: AtomicU64,
+    /// Records that could be kept nowhere (the DLQ could not be written).
+    lost: AtomicU64,
+    /// Records of earlier runs' files that this run delivered.
+    resent: AtomicU64,
+    report: Mutex<ReplayReport>,
+    /// The latest delivery error, for the spool header and the final warning.
+    last_error: Mutex<Option<String>>,
+}
+
+/// Runs blocking file work without stalling the async threads.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn stopped(&self) -> Option<Stop> {
+        self.lock().stop.clone()
+    }
+
+    fn set_stop(&self, s: Stop) {
+        let mut st = self.lock();
+        if st.stop.is_none() {
+            st.stop = Some(s);
+        }
+        drop(st);
+        self.work.notify_waiters();
+        self.progress.notify_waiters();
+    }
+
+    fn retry_delay(&self) -> Duration {
+        self.cfg.breaker_reset.max(Duration::from_millis(50))
+    }
+
+    /// Writes a batch to the spool. On failure the run stops: the records
+    /// can be kept nowhere and are counted as lost.
+    fn spool(&self, batch: &Batch, attempts: u32, last_error: Option<String>) -> Option<SpoolFile> {
+        match blocking(|| {
+            self.dlq
+                .spool(&self.ctx.target_key, batch, attempts, last_error.clone())
+        }) {
+            Ok((path, header)) => {
+                Metrics::add(&self.metrics.spooled, batch.records.len() as u64);
+                Some(SpoolFile {
+                    path,
+                    header,
+                    own: true,
+                })
+            }
+            Err(e) => {
+                self.lose(batch.records.len(), &format!("{e:#}"));
+                None
+            }
+        }
+    }
+
+    /// Records that can be kept nowhere: counted, and the run stops (the
+    /// count is added to the message at the end).
+    fn lose(&self, n: usize, why: &str) {
+        self.lost.fetch_add(n as u64, Ordering::Relaxed);
+        self.set_stop(Stop::Fatal(why.to_string()));
+    }
+
+    /// Spools a batch (fresh, never written) and queues its file for
+    /// re-sending: at once (a spill) or after a pause (it just failed).
+    fn spool_and_queue(&self, batch: &Batch, attempts: u32, last_error: Option<String>) {
+        if !self.spooling {
+            return;
+        }
+        let failed = last_error.is_some();
+        if let Some(f) = self.spool(batch, attempts, last_error) {
+            self.queue_file(f.path, batch.records.len(), true, failed);
+        }
+    }
+
+    fn queue_file(&self, path: PathBuf, records: usize, own: bool, failed: bool) {
+        let not_before = if failed {
+            Instant::now() + self.retry_delay()
+        } else {
+            Instant::now()
+        };
+        self.lock().pending.push_back(Pending {
+            path,
+            records,
+            own,
+            not_before,
+            failed,
+        });
+        self.work.notify_one();
+    }
+
+    /// Records the refused records in `rejected/`.
+    fn reject(&self, batch: &Batch, items: &[(usize, String)]) {
+        if items.is_empty() {
+            return;
+        }
+        Metrics::add(&self.metrics.rejected, items.len() as u64);
+        let nd = batch.ndjson();
+        let lines: Vec<&[u8]> = nd.split(|&b| b == b'\n').collect();
+        let rows: Vec<(usize, &[u8], String)> = items
+            .iter()
+            .map(|(i, r)| (*i, lines.get(*i).copied().unwrap_or(b""), r.clone()))
+            .collect();
+        match blocking(|| self.dlq.reject(&self.ctx.target_key, &batch.id, &rows)) {
+            Ok(p) => tracing::warn!(
+                "{} records refused by {}: {} (kept in {})",
+                items.len(),
+                self.ctx.target_key,
+                items[0].1,
+                p.display()
+            ),
+            Err(e) => self.lose(items.len(), &format!("{e:#}")),
+        }
+    }
+
+    fn account(&self, batch: &Batch, out: &IngestOutcome, count: bool) {
+        let m = &self.metrics;
+        if count {
+            Metrics::add(&m.delivered, out.accepted as u64);
+            Metrics::add(&m.batches, 1);
+        } else {
+            self.resent
+                .fetch_add(out.accepted as u64, Ordering::Relaxed);
+        }
+        let raw = if batch.ndjson.is_empty() {
+            batch.records.iter().map(|r| r.approx_size()).sum::<usize>()
+        } else {
+            batch.ndjson.len()
+        };
+        Metrics::add(&m.bytes_raw, raw as u64);
+        Metrics::add(&m.bytes_wire, out.wire_bytes);
+    }
+
+    /// Delivers one batch: retries, the breaker, 413 splits, rejects.
+    /// `count`: whether its records count as this run's deliveries.
+    async fn deliver(&self, batch: &Batch, count: bool) -> Result<(), Failure> {
+        let mut attempt = 0u32;
+        let mut last_error = String::new();
+        loop {
+            if let Some(s) = self.stopped() {
+                let mut f = Failure::whole(
+                    if last_error.is_empty() {
+                        "the run stopped before delivery".into()
+                    } else {
+                        last_error
+                    },
+                    attempt,
+                );
+                f.closed = s == Stop::Closed;
+                return Err(f);
+            }
+            let gate = self.breaker.gate();
+            if gate == Gate::Open {
+                if last_error.is_empty() {
+                    last_error = "circuit breaker open".into();
+                }
+                return Err(Failure::whole(last_error, attempt));
+            }
+            Metrics::add(&self.metrics.requests, 1);
+            let t0 = Instant::now();
+            let res = self.backend.ingest(batch).await;
+            self.metrics.observe_latency(t0.elapsed());
+            match res {
+                Ok(out) => {
+                    self.breaker.success();
+                    self.account(batch, &out, count);
+                    self.reject(batch, &out.rejected);
+                    return Ok(());
+                }
+                Err(DeliveryError::Retryable {
+                    reason,
+                    retry_after,
+                }) => {
+                    attempt += 1;
+                    if self.breaker.failure() {
+                        Metrics::add(&self.metrics.breaker_trips, 1);
+                        tracing::warn!(
+                            "{reason}; circuit breaker open for {}: batches go to the spool",
+                            humantime::format_duration(self.cfg.breaker_reset)
+                        );
+                    } else {
+                        tracing::info!("batch {}: {reason}", batch.id);
+                    }
+                    *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some(reason.clone());
+                    last_error = reason;
+                    if attempt > self.cfg.max_retries || gate == Gate::Probe {
+                        return Err(Failure::whole(last_error, attempt));
+                    }
+                    Metrics::add(&self.metrics.retries, 1);
+                    tokio::time::sleep(backoff(attempt, retry_after)).await;
+                }
+                Err(DeliveryError::TooLarge(msg)) => {
+                    self.breaker.success();
+                    attempt += 1;
+                    if batch.records.len() <= 1 {
+                        let reason = format!("record too large for the server (413): {msg}");
+                        self.reject(batch, &[(0, reason)]);
+                        return Ok(());
+                    }
+                    let (a, b) = split(batch);
+                    tracing::info!(
+                        "batch {} too large (413): split into {} + {} records",
+                        batch.id,
+                        a.records.len(),
+                        b.records.len()
+                    );
+                    let ra = Box::pin(self.deliver(&a, count)).await;
+                    let rb = Box::pin(self.deliver(&b, count)).await;
+                    return match (ra, rb) {
+                        (Ok(()), Ok(())) => Ok(()),
+                        (ra, rb) => {
+                            let mut parts = Vec::new();
+                            let mut err = Failure::whole(String::new(), attempt);
+                            for (r, half) in [(ra, a), (rb, b)] {
+                                if let Err(f) = r {
+                                    parts.extend(f.parts.unwrap_or_else(|| vec![half]));
+                                    err.error = f.error;
+                                    err.closed |= f.closed;
+                                    err.attempts = err.attempts.max(f.attempts);
+                                }
+                            }
+                            err.parts = Some(parts);
+                            Err(err)
+                        }
+                    };
+                }
+                Err(DeliveryError::Permanent(msg)) => {
+                    self.breaker.success();
+                    let items: Vec<(usize, String)> =
+                        (0..batch.records.len()).map(|i| (i, msg.clone())).collect();
+                    self.reject(batch, &items);
+                    return Ok(());
+                }
+                Err(DeliveryError::Fatal(msg)) => {
+                    self.set_stop(Stop::Fatal(msg.clone()));
+                    return Err(Failure::whole(msg, attempt + 1));
+                }
+                Err(DeliveryError::Closed) => {
+                    self.set_stop(Stop::Closed);
+                    let mut f = Failure::whole("output closed".into(), attempt + 1);
+                    f.closed = true;
+                    return Err(f);
+                }
+            }
+        }
+    }
+
+    /// Sends a batch from memory; what fails goes to the spool.
+    async fn run_job(&self, job: &Job) {
+        let batch = &job.batch;
+        let res = self.deliver(batch, true).await;
+        match (res, &job.file) {
+            (Ok(()), None) => {}
+            (Ok(()), Some(f)) => self.delivered_file(f, batch.records.len()),
+            (Err(fail), None) => {
+                if fail.closed {
+                    return;
+                }
+                match fail.parts {
+                    None => self.spool_and_queue(batch, fail.attempts, Some(fail.error)),
+                    Some(parts) => {
+                        for p in &parts {
+                            self.spool_and_queue(p, fail.attempts, Some(fail.error.clone()));
+                        }
+                    }
+                }
+            }
+            (Err(fail), Some(f)) => self.failed_file(f, batch, fail),
+        }
+    }
+
+    fn delivered_file(&self, f: &SpoolFile, records: usize) {
+        if let Err(e) = blocking(|| self.dlq.remove(&f.path)) {
+            tracing::warn!("{e:#}");
+        }
+        if f.own {
+            Metrics::add(&self.metrics.unspooled, records as u64);
+        }
+        self.report
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .delivered_files += 1;
+    }
+
+    /// A batch read from (or written to) a spool file was not delivered:
+    /// keep the file with its new attempt count, or, when only some parts
+    /// failed, replace it by files of those parts.
+    fn failed_file(&self, f: &SpoolFile, batch: &Batch, fail: Failure) {
+        if fail.closed {
+            return;
+        }
+        self.report
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .failed_files += 1;
+        match fail.parts {
+            None => {
+                let mut h = f.header.clone();
+                h.attempts += fail.attempts;
+                h.last_error = Some(fail.error);
+                if fail.attempts > 0
+                    && let Err(e) = blocking(|| self.dlq.rewrite(&f.path, &h, batch))
+                {
+                    tracing::warn!("{e:#}");
+                }
+                let retry = !self.replay && self.stopped().is_none();
+                if retry {
+                    self.queue_file(f.path.clone(), batch.records.len(), f.own, true);
+                }
+            }
+            Some(parts) => {
+                let mut kept = 0;
+                for p in &parts {
+                    if let Some(nf) = self.spool(
+                        p,
+                        f.header.attempts + fail.attempts,
+                        Some(fail.error.clone()),
+                    ) {
+                        kept += p.records.len();
+                        if !self.replay && self.stopped().is_none() {
+                            self.queue_file(nf.path, p.records.len(), true, true);
+                        }
+                    } else {
+                        return;
+                    }
+                }
+                let _ = kept;
+                if let Err(e) = blocking(|| self.dlq.remove(&f.path)) {
+                    tracing::warn!("{e:#}");
+                }
+                if f.own {
+                    Metrics::add(&self.metrics.unspooled, batch.records.len() as u64);
+                }
+            }
+        }
+    }
+
+    /// Sends one pending spool file under a claim.
+    async fn run_file(&self, p: Pending) {
+        let claim = match blocking(|| lock::claim(&p.path)) {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                if p.path.exists() {
+                    // Another process is sending it; look again later.
+                    self.report.lock().unwrap_or_else(|p| p.into_inner()).busy += 1;
+                    if !self.replay {
+                        self.queue_file(p.path, p.records, p.own, true);
+                    }
+                } else if p.own {
+                    // Delivered by someone else (a concurrent replay).
+                    Metrics::add(&self.metrics.unspooled, p.records as u64);
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::warn!("{e:#}");
+                return;
+            }
+        };
+        let (header, batch) = match blocking(|| format::read_batch(&claim.path)) {
+            Ok(x) => x,
+            Err(e) => {
+                self.quarantine(&claim.path, &format!("{e:#}"));
+                return;
+            }
+        };
+        let file = SpoolFile {
+            path: claim.path.clone(),
+            header,
+            own: p.own,
+        };
+        let count = p.own || self.replay;
+        match self.deliver(&batch, count).await {
+            Ok(()) => self.delivered_file(&file, batch.records.len()),
+            Err(fail) => self.failed_file(&file, &batch, fail),
+        }
+        drop(claim);
+    }
+
+    fn quarantine(&self, path: &std::path::Path, reason: &str) {
+        self.report
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .quarantined += 1;
+        match blocking(|| self.dlq.quarantine(path, reason)) {
+            Ok(dest) => eprintln!(
+                "loghub: warning: {reason}; moved to {}",
+                dest.parent().unwrap_or(&dest).display()
+            ),
+            Err(e) => {
+                eprintln!("loghub: warning: {reason}; and it could not be quarantined: {e:#}")
+            }
+        }
+    }
+}
+
+/// Splits a batch in halves; the halves get ids derived from the batch's, so
+/// a retry or replay of a half is still de-duplicated by the server.
+fn split(batch: &Batch) -> (Batch, Batch) {
+    let mid = batch.records.len() / 2;
+    let nd = batch.ndjson();
+    let cut = memchr::memchr_iter(b'\n', &nd)
+        .nth(mid - 1)
+        .map_or(nd.len(), |i| i + 1);
+    let half = |records: &[crate::record::Record], ndjson: &[u8], tag: &str| Batch {
+        id: format!("{}.{tag}", batch.id),
+        records: records.to_vec(),
+        ndjson: ndjson.to_vec(),
+    };
+    (
+        half(&batch.records[..mid], &nd[..cut], "0"),
+        half(&batch.records[mid..], &nd[cut..], "1"),
+    )
+}
+
+async fn worker(inner: Arc<Inner>) {
+    enum Next {
+        Job(u64),
+        File(Pending),
+        Wait(Option<Instant>),
+    }
+    loop {
+        let notified = inner.work.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let next = {
+            let mut st = inner.lock();
+            if st.stop.is_some() {
+                return;
+            }
+            if let Some(job) = st.queue.pop_front() {
+                let n = job.batch.records.len();
+                st.queued_records -= n;
+                st.inflight_records += n;
+                let id = inner.next_job.fetch_add(1, Ordering::Relaxed);
+                st.inflight.insert(id, job);
+                Next::Job(id)
+            } else if !inner.breaker.is_open() {
+                let now = Instant::now();
+                match st
+                    .pending
+                    .iter()
+                    .position(|p| p.not_before <= now && !(inner.replay && p.failed))
+                {
+                    Some(i) => {
+                        st.busy_files += 1;
+                        Next::File(st.pending.remove(i).expect("index in range"))
+                    }
+                    None => Next::Wait(st.pending.iter().map(|p| p.not_before).min()),
+                }
+            } else {
+                Next::Wait(inner.breaker.reopens_at())
+            }
+        };
+        match next {
+            Next::Job(id) => {
+                let batch = {
+                    let st = inner.lock();
+                    st.inflight
+                        .get(&id)
+                        .map(|j| (j.batch.clone(), j.file.clone()))
+                };
+                if let Some((batch, file)) = batch {
+                    let job = Job { batch, file };
+                    inner.run_job(&job).await;
+                    let mut st = inner.lock();
+                    st.inflight.remove(&id);
+                    st.inflight_records -= job.batch.records.len();
+                }
+                inner.progress.notify_waiters();
+            }
+            Next::File(p) => {
+                inner.run_file(p).await;
+                inner.lock().busy_files -= 1;
+                inner.progress.notify_waiters();
+            }
+            Next::Wait(until) => {
+                // A periodic look as well, so a wake-up can never be missed.
+                let cap = Instant::now() + Duration::from_millis(200);
+                let until = until.map_or(cap, |u| u.min(cap));
+                tokio::select! {
+                    _ = notified => {}
+                    _ = tokio::time::sleep_until(until.into()) => {}
+                }
+            }
+        }
+    }
 }
 
 pub struct Deliverer {
-    backend: Arc<dyn Backend>,
-    cfg: DeliveryConfig,
-    metrics: Arc<Metrics>,
-    slots: Arc<Semaphore>,
-    tasks: JoinSet<()>,
-    shared: Arc<Shared>,
-    _ctx: Context,
-    _lock: Arc<Mutex<()>>,
+    inner: Arc<Inner>,
+    workers: JoinSet<()>,
 }
 
 impl Deliverer {
@@ -59,128 +655,312 @@ impl Deliverer {
         ctx: Context,
         metrics: Arc<Metrics>,
     ) -> Result<Self> {
+        let d = Self::new(backend, cfg, ctx, metrics, false);
+        if d.inner.spooling {
+            d.adopt_earlier_files();
+        }
+        Ok(d)
+    }
+
+    fn new(
+        backend: Arc<dyn Backend>,
+        cfg: &DeliveryConfig,
+        ctx: Context,
+        metrics: Arc<Metrics>,
+        replay: bool,
+    ) -> Self {
         let slots = if backend.is_remote() {
-            cfg.concurrency
+            cfg.concurrency.max(1)
         } else {
             1
         };
-        Ok(Deliverer {
+        let spooling = ctx.target_key != "-";
+        let mut cfg = cfg.clone();
+        cfg.durable &= spooling;
+        let inner = Arc::new(Inner {
+            breaker: Breaker::new(cfg.breaker_threshold, cfg.breaker_reset),
+            dlq: Dlq::new(&ctx.dlq_dir),
             backend,
-            cfg: cfg.clone(),
+            cfg,
+            ctx,
             metrics,
-            slots: Arc::new(Semaphore::new(slots)),
-            tasks: JoinSet::new(),
-            shared: Arc::new(Shared::default()),
-            _ctx: ctx,
-            _lock: Arc::new(Mutex::new(())),
-        })
-    }
-
-    fn stopped(&self) -> Option<Stop> {
-        self.shared
-            .stop
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// Hands a batch over; waits for a free slot.
-    pub async fn submit(&mut self, batch: Batch) -> Result<(), Stop> {
-        if let Some(s) = self.stopped() {
-            return Err(s);
-        }
-        let permit = self
-            .slots
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("semaphore never closes");
-        while self.tasks.try_join_next().is_some() {}
-        if let Some(s) = self.stopped() {
-            return Err(s);
-        }
-        let backend = self.backend.clone();
-        let metrics = self.metrics.clone();
-        let shared = self.shared.clone();
-        let max_retries = self.cfg.max_retries;
-        self.tasks.spawn(async move {
-            let _permit = permit;
-            deliver_one(&*backend, batch, max_retries, &metrics, &shared).await;
+            state: Mutex::new(State::default()),
+            work: Notify::new(),
+            progress: Notify::new(),
+            replay,
+            spooling,
+            next_job: AtomicU64::new(0),
+            lost: AtomicU64::new(0),
+            resent: AtomicU64::new(0),
+            report: Mutex::new(ReplayReport::default()),
+            last_error: Mutex::new(None),
         });
-        Ok(())
+        let mut workers = JoinSet::new();
+        for _ in 0..slots {
+            workers.spawn(worker(inner.clone()));
+        }
+        Deliverer { inner, workers }
+    }
+
+    /// Queues what earlier runs left in the spool for this target, so this
+    /// run delivers it once the target answers.
+    fn adopt_earlier_files(&self) {
+        let entries = match self.inner.dlq.entries() {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::warn!("{e:#}");
+                return;
+            }
+        };
+        let mut n = 0;
+        for e in entries {
+            match &e.header {
+                Ok(h)
+                    if h.target == self.inner.ctx.target_key
+                        && h.kind == crate::dlq::Kind::Batch =>
+                {
+                    n += 1;
+                    self.inner.queue_file(e.path, h.records, false, false);
+                }
+                Ok(_) => {}
+                Err(why) => self.inner.quarantine(&e.path, why),
+            }
+        }
+        if n > 0 {
+            tracing::info!("{n} spooled batches of earlier runs will be re-sent");
+        }
+    }
+
+    /// Hands a batch over. Applies `--on-full` when `max_buffer` records
+    /// already wait in memory (queued + in flight).
+    pub async fn submit(&mut self, batch: Batch) -> Result<(), Stop> {
+        let inner = &self.inner;
+        let n = batch.records.len();
+        if let Some(s) = inner.stopped() {
+            // Read but not deliverable in this run: keep it.
+            if s != Stop::Closed && n > 0 {
+                inner.spool_and_queue(&batch, 0, Some("the run stopped early".into()));
+            }
+            return Err(s);
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        let file = if inner.cfg.durable {
+            match inner.spool(&batch, 0, None) {
+                Some(f) => Some(f),
+                None => return Err(inner.stopped().unwrap_or(Stop::Closed)),
+            }
+        } else {
+            None
+        };
+        let mut job = Some(Job {
+            batch: Arc::new(batch),
+            file,
+        });
+        loop {
+            let notified = inner.progress.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut st = inner.lock();
+                if let Some(s) = &st.stop {
+                    let s = s.clone();
+                    drop(st);
+                    if let Some(j) = job.take()
+                        && j.file.is_none()
+                        && s != Stop::Closed
+                    {
+                        inner.spool_and_queue(&j.batch, 0, None);
+                    }
+                    return Err(s);
+                }
+                let used = st.queued_records + st.inflight_records;
+                if used + n <= inner.cfg.max_buffer || used == 0 {
+                    st.queued_records += n;
+                    st.queue.push_back(job.take().expect("job"));
+                    drop(st);
+                    inner.work.notify_one();
+                    return Ok(());
+                }
+                let j = job.as_ref().expect("job");
+                if let Some(f) = &j.file {
+                    // Durable: the batch is on disk already; let it wait there.
+                    drop(st);
+                    inner.queue_file(f.path.clone(), n, true, false);
+                    return Ok(());
+                }
+                match inner.cfg.on_full {
+                    OnFull::Spill => {
+                        drop(st);
+                        let j = job.take().expect("job");
+                        inner.spool_and_queue(&j.batch, 0, None);
+                        return Ok(());
+                    }
+                    OnFull::Block => {}
+                    OnFull::DropNewest => {
+                        Metrics::add(&inner.metrics.dropped, n as u64);
+                        return Ok(());
+                    }
+                    OnFull::DropOldest => {
+                        let mut used = used;
+                        while used + n > inner.cfg.max_buffer
+                            && let Some(old) = st.queue.pop_front()
+                        {
+                            let m = old.batch.records.len();
+                            st.queued_records -= m;
+                            used -= m;
+                            Metrics::add(&inner.metrics.dropped, m as u64);
+                        }
+                        if used + n <= inner.cfg.max_buffer || used == 0 {
+                            st.queued_records += n;
+                            st.queue.push_back(job.take().expect("job"));
+                            drop(st);
+                            inner.work.notify_one();
+                        } else {
+                            Metrics::add(&inner.metrics.dropped, n as u64);
+                        }
+                        return Ok(());
+                    }
+                }
+            }
+            // Block: wait for room; the input waits with us (backpressure).
+            tokio::select! {
+                _ = notified => {}
+                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            }
+        }
     }
 
     /// Spools batches without trying to send them (the run is stopping).
     pub async fn spool_now(&mut self, batches: Vec<Batch>) {
         for b in batches {
-            Metrics::add(&self.metrics.spooled, b.records.len() as u64);
+            if !b.records.is_empty() {
+                self.inner
+                    .spool_and_queue(&b, 0, Some("the run stopped early".into()));
+            }
         }
     }
 
-    /// Waits up to `drain` for batches in flight.
+    /// Waits up to `drain` for the queue, the batches in flight and this
+    /// run's spool files to be delivered (a second signal cuts it short),
+    /// then spools whatever is still in memory.
     pub async fn finish(mut self, drain: Duration, second: Arc<Notify>) -> Result<(), Stop> {
-        let deadline = Instant::now() + drain;
+        let inner = self.inner.clone();
+        let deadline = Instant::now()
+            .checked_add(drain)
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365));
+        let second = second.notified();
+        tokio::pin!(second);
         loop {
+            let notified = inner.progress.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.idle() {
+                break;
+            }
             tokio::select! {
-                r = self.tasks.join_next() => if r.is_none() { break },
+                _ = notified => {}
+                _ = &mut second => break,
                 _ = tokio::time::sleep_until(deadline.into()) => break,
-                _ = second.notified() => break,
+                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
             }
         }
-        self.tasks.abort_all();
-        match self.stopped() {
-            Some(s) => Err(s),
-            None => Ok(()),
+        self.workers.abort_all();
+        while self.workers.join_next().await.is_some() {}
+
+        // Whatever is still in memory goes to the spool.
+        let (queue, inflight) = {
+            let mut st = inner.lock();
+            let q: Vec<Job> = st.queue.drain(..).collect();
+            let f: Vec<Job> = st.inflight.drain().map(|(_, j)| j).collect();
+            st.queued_records = 0;
+            st.inflight_records = 0;
+            (q, f)
+        };
+        let closed = inner.stopped() == Some(Stop::Closed);
+        let last_error = inner
+            .last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if !closed {
+            for j in queue.iter().chain(inflight.iter()) {
+                if j.file.is_none() && inner.spooling {
+                    let why = last_error
+                        .clone()
+                        .unwrap_or_else(|| "not delivered before the end of the run".into());
+                    let _ = inner.spool(&j.batch, 0, Some(why));
+                }
+            }
+        }
+        let m = &inner.metrics;
+        let kept = m.spooled.load(Ordering::Relaxed) > m.unspooled.load(Ordering::Relaxed);
+        if kept
+            && !inner.replay
+            && let Some(e) = &last_error
+        {
+            eprintln!("loghub: warning: last delivery error: {e}");
+        }
+        let resent = inner.resent.load(Ordering::Relaxed);
+        if resent > 0 {
+            tracing::info!("also delivered {resent} records that earlier runs had spooled");
+        }
+        let lost = inner.lost.load(Ordering::Relaxed);
+        match inner.stopped() {
+            Some(Stop::Fatal(m)) if lost > 0 => Err(Stop::Fatal(format!(
+                "{m}; {lost} records could not be kept anywhere and are lost"
+            ))),
+            Some(Stop::Fatal(m)) => Err(Stop::Fatal(m)),
+            _ => Ok(()),
         }
     }
-}
 
-async fn deliver_one(
-    backend: &dyn Backend,
-    batch: Batch,
-    max_retries: u32,
-    metrics: &Metrics,
-    shared: &Shared,
-) {
-    let mut attempt = 0;
-    loop {
-        let t0 = Instant::now();
-        Metrics::add(&metrics.requests, 1);
-        let res = backend.ingest(&batch).await;
-        metrics.observe_latency(t0.elapsed());
-        match res {
-            Ok(out) => {
-                Metrics::add(&metrics.delivered, out.accepted as u64);
-                Metrics::add(&metrics.rejected, out.rejected.len() as u64);
-                Metrics::add(&metrics.batches, 1);
-                Metrics::add(&metrics.bytes_raw, batch.ndjson().len() as u64);
-                Metrics::add(&metrics.bytes_wire, out.wire_bytes);
-                return;
-            }
-            Err(DeliveryError::Retryable {
-                reason,
-                retry_after,
-            }) if attempt < max_retries => {
-                attempt += 1;
-                Metrics::add(&metrics.retries, 1);
-                tracing::info!("retry {attempt} of batch {}: {reason}", batch.id);
-                tokio::time::sleep(backoff(attempt, retry_after)).await;
-            }
-            Err(DeliveryError::Closed) => {
-                *shared.stop.lock().unwrap_or_else(|p| p.into_inner()) = Some(Stop::Closed);
-                return;
-            }
-            Err(e @ DeliveryError::Fatal(_)) => {
-                Metrics::add(&metrics.spooled, batch.records.len() as u64);
-                *shared.stop.lock().unwrap_or_else(|p| p.into_inner()) =
-                    Some(Stop::Fatal(e.to_string()));
-                return;
-            }
-            Err(e) => {
-                tracing::warn!("batch {} not delivered: {e}", batch.id);
-                Metrics::add(&metrics.spooled, batch.records.len() as u64);
-                return;
-            }
+    /// Nothing left to do in this run.
+    fn idle(&self) -> bool {
+        let inner = &self.inner;
+        let st = inner.lock();
+        let working = st.inflight_records > 0 || st.busy_files > 0;
+        if st.stop.is_some() {
+            return !working;
         }
+        if working || !st.queue.is_empty() {
+            return false;
+        }
+        if inner.replay {
+            // One pass: done when every file was tried, or the target is down.
+            inner.breaker.is_open() || st.pending.iter().all(|p| p.failed)
+        } else {
+            st.pending.is_empty()
+        }
+    }
+
+    /// `dlq replay`: sends `files` (oldest first) through the same delivery
+    /// code, deleting each after its ack, keeping failures with their attempt
+    /// count and last error.
+    pub async fn replay(
+        backend: Arc<dyn Backend>,
+        cfg: &DeliveryConfig,
+        ctx: Context,
+        metrics: Arc<Metrics>,
+        files: Vec<(PathBuf, usize)>,
+    ) -> ReplayReport {
+        let mut cfg = cfg.clone();
+        cfg.durable = false;
+        let d = Self::new(backend, &cfg, ctx, metrics, true);
+        for (path, records) in files {
+            d.inner.queue_file(path, records, false, false);
+        }
+        let inner = d.inner.clone();
+        let res = d.finish(Duration::MAX, Arc::new(Notify::new())).await;
+        let mut report = inner
+            .report
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Err(Stop::Fatal(m)) = res {
+            report.fatal = Some(m);
+        }
+        report
     }
 }

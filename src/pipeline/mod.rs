@@ -73,6 +73,8 @@ pub struct Outcome {
     pub interrupted: bool,
     /// The run stopped early for this reason (401, read-only store …).
     pub fatal: Option<String>,
+    /// The output went away (stdout's reader closed the pipe): not an error.
+    pub closed: bool,
 }
 
 /// Events per chunk handed to a worker, and the byte size that also closes one.
@@ -265,7 +267,6 @@ pub async fn run(
             Stop::Closed => closed = true,
         }
     }
-    let _ = closed;
 
     let finish = deliverer.finish(delivery.drain_timeout, signals.second.clone());
     if let Err(Stop::Fatal(m)) = finish.await {
@@ -276,6 +277,7 @@ pub async fn run(
         interrupted: signals.stop.load(Ordering::Relaxed)
             && signals.signalled.load(Ordering::Relaxed),
         fatal,
+        closed,
     })
 }
 
@@ -433,7 +435,9 @@ impl LineSplitter {
                 continue;
             }
             let ok = if self.carry.is_empty() {
-                self.line(piece, false)
+                // A huge line within one block is cut like one spanning blocks.
+                let over = piece.len() > self.max_line_bytes;
+                self.line(&piece[..piece.len().min(self.max_line_bytes)], over)
             } else {
                 let room = self.max_line_bytes.saturating_sub(self.carry.len());
                 let over = piece.len() > room;

@@ -106,3 +106,62 @@ pub fn assert_code(o: &Output, code: i32) {
         stdout(o).chars().take(2000).collect::<String>()
     );
 }
+
+/// A running `loghub serve` on 127.0.0.1 with an ephemeral port; killed on
+/// drop. (The same start-up as `tests/serve.rs`'s own helper: wait for the
+/// `loghub: listening on http://ADDR` line, then keep draining stderr.)
+pub struct Server {
+    pub child: std::process::Child,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+}
+
+impl Server {
+    /// Starts `loghub serve --listen 127.0.0.1:0 --store STORE ARGS`.
+    pub fn start(sb: &Sandbox, store: &Path, args: &[&str]) -> Server {
+        use std::io::{BufRead, BufReader};
+        let store = store.to_str().unwrap();
+        let mut all = vec!["serve", "--listen", "127.0.0.1:0", "--store", store];
+        all.extend_from_slice(args);
+        let mut child = sb
+            .cmd(&all)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn loghub serve");
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        let mut seen = String::new();
+        let base = loop {
+            line.clear();
+            if stderr.read_line(&mut line).unwrap() == 0 {
+                let _ = child.wait();
+                panic!("loghub serve exited before listening; stderr:\n{seen}");
+            }
+            seen.push_str(&line);
+            if let Some(rest) = line.trim().strip_prefix("loghub: listening on ") {
+                break rest.to_string();
+            }
+        };
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sink = String::new();
+            while stderr.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+                eprint!("[serve] {sink}");
+                sink.clear();
+            }
+        });
+        Server { child, base }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
