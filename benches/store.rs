@@ -10,7 +10,8 @@
 //!
 //! Run: `cargo bench --bench store` (or `BENCH_RECORDS=1000000 cargo bench --bench store`).
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use loghub::backend::Batch;
@@ -192,7 +193,11 @@ fn main() {
         let mut rng = Rng(42);
         let mut i = 0;
         while i < n {
-            let len = 1000.min(n - i);
+            let len = std::env::var("BATCH")
+                .ok()
+                .and_then(|b| b.parse().ok())
+                .unwrap_or(1000u64)
+                .min(n - i);
             let records = (i..i + len)
                 .map(|k| generate(&mut rng, &vocab, k, n, end))
                 .collect();
@@ -202,30 +207,57 @@ fn main() {
             }
         }
     });
+    // Like `send` (4 batches in flight by default): several threads ingest
+    // at once and share commits. BENCH_CONCURRENCY=1 is one batch at a time.
+    let concurrency: usize = std::env::var("BENCH_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4);
+    let store = Arc::new(store);
+    let rx = Arc::new(Mutex::new(rx));
     let t = Instant::now();
-    let mut in_store = Duration::ZERO;
+    let done = Arc::new(AtomicU64::new(0));
+    let workers: Vec<_> = (0..concurrency.max(1))
+        .map(|_| {
+            let (store, rx, done) = (store.clone(), rx.clone(), done.clone());
+            std::thread::spawn(move || {
+                loop {
+                    let Ok(batch) = rx.lock().unwrap().recv() else {
+                        return;
+                    };
+                    let out = if concurrency <= 1 {
+                        store.ingest(&batch)
+                    } else {
+                        store.ingest_shared(Arc::new(batch))
+                    }
+                    .expect("ingest");
+                    done.fetch_add(out.accepted as u64, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
     let mut last_report = Instant::now();
-    let mut done = 0u64;
-    for batch in rx {
-        let s = Instant::now();
-        let out = store.ingest(&batch).expect("ingest");
-        in_store += s.elapsed();
-        done += out.accepted as u64;
+    while workers.iter().any(|w| !w.is_finished()) {
+        std::thread::sleep(Duration::from_millis(100));
         if last_report.elapsed() > Duration::from_secs(30) {
+            let d = done.load(Ordering::Relaxed);
             println!(
-                "  … {done} records, {:.0} records/s so far",
-                done as f64 / t.elapsed().as_secs_f64()
+                "  … {d} records, {:.0} records/s so far",
+                d as f64 / t.elapsed().as_secs_f64()
             );
             last_report = Instant::now();
         }
     }
+    for w in workers {
+        w.join().unwrap();
+    }
     generator.join().unwrap();
+    let done = done.load(Ordering::Relaxed);
     let wall = t.elapsed();
     println!(
-        "ingest: {done} records in {:.1}s: {:.0} records/s (wall), {:.0} records/s (time inside Store::ingest)",
+        "ingest: {done} records in {:.1}s: {:.0} records/s ({concurrency} writer threads, batches of 1000)",
         wall.as_secs_f64(),
         done as f64 / wall.as_secs_f64(),
-        done as f64 / in_store.as_secs_f64()
     );
     println!(
         "store size: {:.1} MiB ({:.0} bytes/record)",
@@ -233,7 +265,7 @@ fn main() {
         store.storage_bytes() as f64 / done as f64
     );
 
-    let runs = 7;
+    let runs = 5;
     let text = Query {
         text: vec!["connection".into(), "refused".into()],
         ..Query::default()

@@ -79,12 +79,12 @@ impl Backend for LocalBackend {
 
     async fn ingest(&self, batch: &Batch) -> Result<IngestOutcome, DeliveryError> {
         let store = self.store.clone();
-        let batch = Batch {
+        let batch = Arc::new(Batch {
             id: batch.id.clone(),
             records: batch.records.clone(),
             ndjson: Vec::new(),
-        };
-        tokio::task::spawn_blocking(move || store.ingest(&batch))
+        });
+        tokio::task::spawn_blocking(move || store.ingest_shared(batch))
             .await
             .map_err(|e| DeliveryError::Fatal(format!("store write task failed: {e}")))?
     }
@@ -147,8 +147,8 @@ impl Backend for LocalBackend {
                     let page =
                         tokio::task::spawn_blocking(move || s.tail_page(&q2, after, TAIL_PAGE))
                             .await??;
+                    let caught_up = page.records.is_empty() && page.next_after == after;
                     after = page.next_after;
-                    let caught_up = page.records.len() < TAIL_PAGE;
                     for r in page.records {
                         if tx.send(Ok(r)).await.is_err() {
                             return Ok(());

@@ -4,6 +4,7 @@
 //! the id counter. Either all of it commits or none of it does.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
@@ -37,55 +38,116 @@ pub(crate) fn minute_of(t: Micros) -> i64 {
     t.div_euclid(60_000_000)
 }
 
+/// A batch waiting in the group-commit queue, and where its answer goes.
+pub(crate) struct Pending {
+    batch: Arc<Batch>,
+    done: Arc<Done>,
+}
+
+type Done = Mutex<Option<Result<IngestOutcome, DeliveryError>>>;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 impl Store {
-    /// Stores a batch. A batch whose id was stored before returns the first
-    /// outcome and stores nothing (the check and the insert share one
-    /// transaction, so two processes racing on one id store it once).
+    /// Stores a batch in its own transaction. A batch whose id was stored
+    /// before returns the first outcome and stores nothing (the check and the
+    /// insert share one transaction, so two processes racing on one id store
+    /// it once).
     pub fn ingest(&self, batch: &Batch) -> Result<IngestOutcome, DeliveryError> {
         self.with_writer(|conn| {
-            let out = (|| -> rusqlite::Result<IngestOutcome> {
+            let out = (|| {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                if !batch.id.is_empty()
-                    && let Some(text) = tx
-                        .query_row(
-                            "SELECT outcome FROM batches WHERE id = ?1",
-                            [&batch.id],
-                            |r| r.get::<_, String>(0),
-                        )
-                        .optional()?
-                {
-                    let stored: StoredOutcome =
-                        serde_json::from_str(&text).unwrap_or(StoredOutcome {
-                            accepted: 0,
-                            rejected: Vec::new(),
-                        });
-                    return Ok(IngestOutcome {
-                        accepted: stored.accepted,
-                        rejected: stored.rejected,
-                        wire_bytes: 0,
-                    });
-                }
-                let outcome = insert_records(&tx, &batch.records)?;
-                if !batch.id.is_empty() {
-                    let stored = StoredOutcome {
-                        accepted: outcome.accepted,
-                        rejected: outcome.rejected.clone(),
-                    };
-                    tx.prepare_cached(
-                        "INSERT INTO batches(id, outcome, created) VALUES(?1, ?2, ?3)",
-                    )?
-                    .execute(params![
-                        batch.id,
-                        serde_json::to_string(&stored).expect("outcome serializes"),
-                        now_micros()
-                    ])?;
-                }
+                let outcome = ingest_in(&tx, batch)?;
                 tx.commit()?;
                 Ok(outcome)
             })();
             out.map_err(|e| self.delivery_error(&e))
         })
     }
+
+    /// Like [`Store::ingest`], with group commit: batches that arrive from
+    /// several threads while a transaction is being written are stored
+    /// together in the next one, each still answered only once that
+    /// transaction has committed. Every commit pays a fixed cost (flushing
+    /// the full-text segment, writing touched index pages to the WAL), so
+    /// concurrent writers (the pipeline's in-flight batches, the server's
+    /// clients) share it. A failed transaction fails every batch in it.
+    pub fn ingest_shared(&self, batch: Arc<Batch>) -> Result<IngestOutcome, DeliveryError> {
+        let done: Arc<Done> = Arc::new(Mutex::new(None));
+        lock(&self.queue).push(Pending {
+            batch,
+            done: done.clone(),
+        });
+        // Whoever holds the writer stores everything queued, ours included
+        // if it was queued in time; otherwise we take the writer next.
+        self.with_writer(|conn| {
+            if let Some(r) = lock(&done).take() {
+                return r;
+            }
+            let group = std::mem::take(&mut *lock(&self.queue));
+            let result = (|| {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let mut outs = Vec::with_capacity(group.len());
+                for p in &group {
+                    outs.push(ingest_in(&tx, &p.batch)?);
+                }
+                tx.commit()?;
+                Ok(outs)
+            })();
+            match result {
+                Ok(outs) => {
+                    for (p, out) in group.iter().zip(outs) {
+                        *lock(&p.done) = Some(Ok(out));
+                    }
+                }
+                Err(e) => {
+                    let err = self.delivery_error(&e);
+                    for p in &group {
+                        *lock(&p.done) = Some(Err(err.clone()));
+                    }
+                }
+            }
+            lock(&done)
+                .take()
+                .expect("the group held this batch, so its answer is set")
+        })
+    }
+}
+
+/// Checks one batch's id and stores it, inside the caller's transaction.
+fn ingest_in(tx: &rusqlite::Transaction<'_>, batch: &Batch) -> rusqlite::Result<IngestOutcome> {
+    if !batch.id.is_empty()
+        && let Some(text) = tx
+            .prepare_cached("SELECT outcome FROM batches WHERE id = ?1")?
+            .query_row([&batch.id], |r| r.get::<_, String>(0))
+            .optional()?
+    {
+        let stored: StoredOutcome = serde_json::from_str(&text).unwrap_or(StoredOutcome {
+            accepted: 0,
+            rejected: Vec::new(),
+        });
+        return Ok(IngestOutcome {
+            accepted: stored.accepted,
+            rejected: stored.rejected,
+            wire_bytes: 0,
+        });
+    }
+    let outcome = insert_records(tx, &batch.records)?;
+    if !batch.id.is_empty() {
+        let stored = StoredOutcome {
+            accepted: outcome.accepted,
+            rejected: outcome.rejected.clone(),
+        };
+        tx.prepare_cached("INSERT INTO batches(id, outcome, created) VALUES(?1, ?2, ?3)")?
+            .execute(params![
+                batch.id,
+                serde_json::to_string(&stored).expect("outcome serializes"),
+                now_micros()
+            ])?;
+    }
+    Ok(outcome)
 }
 
 /// Inserts the valid records of a batch and updates every derived table.
@@ -154,8 +216,19 @@ fn insert_records(
         "INSERT INTO rollup_minute(minute, service, level, count) VALUES(?1, ?2, ?3, ?4)
          ON CONFLICT(minute, service, level) DO UPDATE SET count = count + excluded.count",
     )?;
+    let mut hours: HashMap<(i64, &str, u8), i64> = HashMap::new();
     for ((minute, service, level), n) in minutes {
         up.execute(params![minute, service, level, n])?;
+        *hours
+            .entry((minute - minute.rem_euclid(60), service, level))
+            .or_default() += n;
+    }
+    let mut up = tx.prepare_cached(
+        "INSERT INTO rollup_hour(minute, service, level, count) VALUES(?1, ?2, ?3, ?4)
+         ON CONFLICT(minute, service, level) DO UPDATE SET count = count + excluded.count",
+    )?;
+    for ((hour, service, level), n) in hours {
+        up.execute(params![hour, service, level, n])?;
     }
     let mut up = tx.prepare_cached(
         "INSERT INTO rollup_errors(minute, fingerprint, service, level, count, last_seen)

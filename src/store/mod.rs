@@ -48,6 +48,8 @@ pub struct Store {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// Batches waiting for the next group commit ([`Store::ingest_shared`]).
+    queue: Mutex<Vec<ingest::Pending>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -76,6 +78,7 @@ impl Store {
             path: path.to_path_buf(),
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
+            queue: Mutex::new(Vec::new()),
         })
     }
 

@@ -34,8 +34,8 @@ pub struct RetainReport {
 
 impl Store {
     /// Deletes records older than `max_age`, then the oldest records until
-    /// the data fits in `max_bytes` (pages in use; the file shrinks as free
-    /// pages are released).
+    /// the data fits in `max_bytes` ([`Store::data_bytes`]; the file shrinks
+    /// as free pages are released, the WAL is bounded separately).
     pub fn retain(
         &self,
         max_age: Option<Duration>,
@@ -54,23 +54,25 @@ impl Store {
             }
         }
         if let Some(max) = max_bytes {
-            loop {
+            // Deleting rows frees pages only partly at once (full-text
+            // segments shrink when merged), so the share of rows to drop is
+            // estimated from the excess, and re-measured for at most a few
+            // rounds: never "delete until the file shrinks", which could
+            // empty the store.
+            for _ in 0..3 {
                 let (used, rows) = self.used_bytes_and_rows()?;
                 if used <= max || rows == 0 {
                     break;
                 }
-                let per_row = (used / rows).max(1);
-                let want = ((used - max).div_ceil(per_row) as usize).clamp(1, CHUNK);
-                let n = self.delete_oldest(None, want)?;
-                report.deleted += n as u64;
-                if n == 0 {
-                    break;
-                }
-                let (after, _) = self.used_bytes_and_rows()?;
-                if after >= used && want < CHUNK {
-                    // Freed rows left partly filled pages: the rest of the
-                    // excess is not worth losing more records for this pass.
-                    break;
+                let mut want =
+                    (rows as u128 * u128::from(used - max)).div_ceil(u128::from(used)) as u64;
+                while want > 0 {
+                    let n = self.delete_oldest(None, (want as usize).min(CHUNK))?;
+                    report.deleted += n as u64;
+                    want = want.saturating_sub(n as u64);
+                    if n == 0 {
+                        break;
+                    }
                 }
             }
         }
@@ -97,18 +99,19 @@ impl Store {
         Ok(report)
     }
 
-    /// Pages in use (file pages minus free pages) in bytes, and the record count.
+    /// Bytes of data: the database's pages in use (free pages and the WAL
+    /// not counted). This is what `retain`'s `max_bytes` limits.
+    pub fn data_bytes(&self) -> anyhow::Result<u64> {
+        self.with_reader(|conn| Ok(used_pages_bytes(conn)?))
+    }
+
+    /// Pages in use (file pages minus free pages) in bytes, and the record
+    /// count (an index scan: fine for retention, which runs now and then).
     fn used_bytes_and_rows(&self) -> anyhow::Result<(u64, u64)> {
         self.with_reader(|conn| {
-            let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
-            let free: i64 = conn.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
-            let size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
-            let rows: i64 = conn.query_row(
-                "SELECT coalesce(max(id) - min(id) + 1, 0) FROM logs",
-                [],
-                |r| r.get(0),
-            )?;
-            Ok((((pages - free) * size) as u64, rows as u64))
+            let used = used_pages_bytes(conn)?;
+            let rows: i64 = conn.query_row("SELECT count(*) FROM logs", [], |r| r.get(0))?;
+            Ok((used, rows as u64))
         })
     }
 
@@ -160,9 +163,20 @@ impl Store {
                     "DELETE FROM rollup_minute \
                  WHERE minute = ?1 AND service = ?2 AND level = ?3 AND count <= 0",
                 )?;
+                let mut up_h = tx.prepare_cached(
+                    "UPDATE rollup_hour SET count = count - ?4 \
+                 WHERE minute = ?1 AND service = ?2 AND level = ?3",
+                )?;
+                let mut empty_h = tx.prepare_cached(
+                    "DELETE FROM rollup_hour \
+                 WHERE minute = ?1 AND service = ?2 AND level = ?3 AND count <= 0",
+                )?;
                 for ((minute, service, level), n) in minutes {
                     up.execute(params![minute, service, level, n])?;
                     empty.execute(params![minute, service, level])?;
+                    let hour = minute - minute.rem_euclid(60);
+                    up_h.execute(params![hour, service, level, n])?;
+                    empty_h.execute(params![hour, service, level])?;
                 }
                 let mut up = tx.prepare_cached(
                     "UPDATE rollup_errors SET count = count - ?5 \
@@ -189,6 +203,13 @@ impl Store {
         })
         .map_err(|e| anyhow::anyhow!("{}", self.delivery_error(&e)))
     }
+}
+
+fn used_pages_bytes(conn: &rusqlite::Connection) -> rusqlite::Result<u64> {
+    let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+    let free: i64 = conn.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+    let size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+    Ok(((pages - free) * size) as u64)
 }
 
 fn micros(d: Duration) -> i64 {

@@ -1,6 +1,6 @@
 //! `stats` from the rollup tables: whole minutes of the range come from
-//! `rollup_minute` / `rollup_errors` (a few rows per minute, whatever the
-//! record count); the partial minutes at either edge are counted from `logs`
+//! `rollup_hour` (whole hours, for hourly or wider buckets), `rollup_minute`
+//! and `rollup_errors` (a few rows per minute, whatever the record count); the partial minutes at either edge are counted from `logs`
 //! through the time index, so the numbers are exact for any `since`/`until`.
 //!
 //! Rollups know time, service and level only. A query that also filters on
@@ -116,28 +116,19 @@ fn from_rollups(
     tally: &mut Tally,
     top: usize,
 ) -> rusqlite::Result<()> {
+    // Whole hours from `rollup_hour` when buckets are whole hours.
+    let (ha, hb) = (a + (60 - a.rem_euclid(60)) % 60, b - b.rem_euclid(60));
+    if per % 60 == 0 && ha < hb {
+        counts(conn, q, "rollup_hour", ha, hb, per, tally)?;
+        counts(conn, q, "rollup_minute", a, ha, per, tally)?;
+        counts(conn, q, "rollup_minute", hb, b, per, tally)?;
+    } else {
+        counts(conn, q, "rollup_minute", a, b, per, tally)?;
+    }
     let mut w = Where::default();
     w.clauses.push("minute >= ? AND minute < ?".into());
     w.params.extend([Value::Integer(a), Value::Integer(b)]);
     level_service(&mut w, q);
-    let sql = format!(
-        "SELECT (minute - (minute % ?1 + ?1) % ?1), level, service, sum(count) FROM rollup_minute \
-         WHERE {} GROUP BY 1, 2, 3",
-        w.clauses.join(" AND ")
-    );
-    // ?1 is the bucket width in minutes; SQLite numbers each later bare `?`
-    // after the largest number seen, so the filters bind as ?2, ?3, ….
-    let mut params = vec![Value::Integer(per)];
-    params.extend(w.params.iter().cloned());
-    let mut st = conn.prepare_cached(&sql)?;
-    let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
-    while let Some(r) = rows.next()? {
-        let minute: i64 = r.get(0)?;
-        let level: i64 = r.get(1)?;
-        let service: String = r.get(2)?;
-        let n: i64 = r.get(3)?;
-        tally.add(minute * MINUTE, level as usize, &service, n as u64);
-    }
     let sql = format!(
         "SELECT fingerprint, service, sum(count) AS c, max(last_seen) FROM rollup_errors \
          WHERE {} GROUP BY fingerprint, service ORDER BY c DESC LIMIT {}",
@@ -150,6 +141,45 @@ fn from_rollups(
         let (fp, service, n, last): (String, String, i64, i64) =
             (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
         tally.add_error(fp, &service, n as u64, last, None);
+    }
+    Ok(())
+}
+
+/// Adds counts of minutes `[a, b)` from a rollup table, in buckets of
+/// `per` minutes.
+fn counts(
+    conn: &Connection,
+    q: &Query,
+    table: &str,
+    a: i64,
+    b: i64,
+    per: i64,
+    tally: &mut Tally,
+) -> rusqlite::Result<()> {
+    if a >= b {
+        return Ok(());
+    }
+    let mut w = Where::default();
+    w.clauses.push("minute >= ? AND minute < ?".into());
+    w.params.extend([Value::Integer(a), Value::Integer(b)]);
+    level_service(&mut w, q);
+    let sql = format!(
+        "SELECT (minute - (minute % ?1 + ?1) % ?1), level, service, sum(count) FROM {table} \
+         WHERE {} GROUP BY 1, 2, 3",
+        w.clauses.join(" AND ")
+    );
+    // ?1 is the bucket width in minutes; SQLite numbers each later bare `?`
+    // after the largest number seen, so the filters bind as ?2, ?3, ….
+    let mut params = vec![Value::Integer(per)];
+    params.extend(w.params);
+    let mut st = conn.prepare_cached(&sql)?;
+    let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
+    while let Some(r) = rows.next()? {
+        let minute: i64 = r.get(0)?;
+        let level: i64 = r.get(1)?;
+        let service: String = r.get(2)?;
+        let n: i64 = r.get(3)?;
+        tally.add(minute * MINUTE, level as usize, &service, n as u64);
     }
     Ok(())
 }

@@ -23,7 +23,9 @@
 //! matches all at least as new as anything older ranges can hold — known
 //! from the per-chunk time bounds in `id_chunks`. Ids roughly follow time,
 //! so this reads a chunk or two; out-of-order times only make it read more,
-//! never return a wrong order.
+//! never return a wrong order. When a service or host filter (or a trace)
+//! leaves only a few thousand records, those are walked newest first through
+//! their index instead, each checked against the full-text index.
 
 use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params_from_iter};
@@ -207,7 +209,9 @@ impl Store {
         self.with_reader(|conn| {
             let tx = conn.transaction()?;
             let mut records = match fts_match(q) {
-                Some(m) if q.trace_id.is_none() => newest_text(&tx, q, &m, cursor, limit + 1)?,
+                Some(m) if q.trace_id.is_none() && !few_candidates(&tx, q)? => {
+                    newest_text(&tx, q, &m, cursor, limit + 1)?
+                }
                 m => newest_plain(&tx, q, m.as_deref(), cursor, limit + 1)?,
             };
             tx.commit()?;
@@ -267,8 +271,10 @@ impl Store {
 
     /// One poll for `tail`: matching records with ids above `after_id`, by id
     /// ascending, and the id to resume after. The scan is bounded by the
-    /// newest id of the same snapshot, so a poll that finds nothing still
-    /// moves past every id it looked at.
+    /// newest id of the same snapshot (and at most 100,000 ids), so a poll
+    /// that finds nothing still moves past every id it looked at. A caller
+    /// that gets fewer than `limit` records and a `next_after` below
+    /// [`Store::last_id`] should poll again at once.
     pub fn tail_page(&self, q: &Query, after_id: i64, limit: usize) -> anyhow::Result<TailPage> {
         let limit = limit.clamp(1, MAX_PAGE);
         self.with_reader(|conn| {
@@ -284,6 +290,9 @@ impl Store {
                     next_after: after_id,
                 });
             }
+            // One poll looks at a bounded window of ids, so a resume from far
+            // back costs many cheap polls rather than one that grows.
+            let top = top.min(after_id.saturating_add(TAIL_WINDOW));
             let mut w = Where::filters(q, true);
             let mut params = vec![Value::Integer(after_id), Value::Integer(top)];
             let mut text = String::new();
@@ -353,6 +362,44 @@ impl Store {
         })
     }
 }
+
+/// Below this many records matching the other filters, a full-text query
+/// checks those records one by one instead of walking full-text matches.
+const FEW: i64 = 5_000;
+
+/// Whether the filters other than text (service or host, with level and
+/// time) leave so few
+/// records that checking each against the full-text index is cheaper than
+/// walking the full-text matches (e.g. a rare or misspelt service: the walk
+/// would visit every match of the words). Counted through the index, at
+/// most [`FEW`] entries.
+fn few_candidates(conn: &Connection, q: &Query) -> rusqlite::Result<bool> {
+    // Levels alone are never that selective; services and hosts can be.
+    if q.services.is_empty() && q.hosts.is_empty() {
+        return Ok(false);
+    }
+    let only = Query {
+        services: q.services.clone(),
+        hosts: q.hosts.clone(),
+        levels: q.levels.clone(),
+        since: q.since,
+        until: q.until,
+        ..Query::default()
+    };
+    let mut w = Where::filters(&only, false);
+    w.params.push(Value::Integer(FEW));
+    let sql = format!(
+        "SELECT count(*) FROM (SELECT 1 FROM logs WHERE {} LIMIT ?)",
+        w.sql()
+    );
+    let n: i64 = conn
+        .prepare_cached(&sql)?
+        .query_row(params_from_iter(w.params.iter()), |r| r.get(0))?;
+    Ok(n < FEW)
+}
+
+/// Most ids one `tail_page` call looks at.
+const TAIL_WINDOW: i64 = 100_000;
 
 /// Most records `trace` returns.
 const MAX_TRACE: usize = 100_000;
@@ -496,4 +543,44 @@ fn newest_text(
         step = (step * 2).min(1 << 12);
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_terms_become_quoted_phrases() {
+        let q = Query {
+            text: vec![
+                "say \"hi\"".into(),
+                "***".into(),
+                "NEAR(x".into(),
+                "a OR b".into(),
+            ],
+            ..Query::default()
+        };
+        assert_eq!(
+            fts_match(&q).unwrap(),
+            r#""say ""hi""" AND "NEAR(x" AND "a OR b""#
+        );
+        let only_symbols = Query {
+            text: vec!["*".into(), "-".into()],
+            ..Query::default()
+        };
+        assert_eq!(fts_match(&only_symbols), None);
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let r = Record {
+            id: Some(42),
+            time: -5,
+            ..Record::default()
+        };
+        assert_eq!(decode_cursor(&encode_cursor(&r)).unwrap(), (-5, 42));
+        for bad in ["", "c", "c1", "x1.2", "c1.x"] {
+            assert!(decode_cursor(bad).is_err(), "{bad}");
+        }
+    }
 }
