@@ -109,12 +109,15 @@ CREATE TABLE IF NOT EXISTS meta(
 INSERT OR IGNORE INTO meta(key, value) VALUES('next_id', 1);
 "#;
 
-/// Settings every connection gets.
+/// Settings every connection gets. The page cache is capped at 32 MiB a
+/// connection so that `send` into the store stays within its memory bound
+/// (SPEC: 64 MiB peak RSS); a larger cache speeds up ingest into very large
+/// stores, but memory must not grow with the store.
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.execute_batch(
         "PRAGMA synchronous=NORMAL;
-         PRAGMA cache_size=-131072;
+         PRAGMA cache_size=-32768;
          PRAGMA temp_store=FILE;",
     )?;
     conn.set_prepared_statement_cache_capacity(64);
