@@ -124,10 +124,194 @@ pub struct Record {
 
 /// Formats microseconds as RFC 3339 UTC with exactly six fractional digits.
 pub fn format_time(t: Micros) -> String {
-    match DateTime::<Utc>::from_timestamp_micros(t) {
-        Some(dt) => dt.to_rfc3339_opts(SecondsFormat::Micros, true),
-        None => "1970-01-01T00:00:00.000000Z".to_string(),
+    let mut out = Vec::with_capacity(27);
+    write_time(&mut out, t);
+    String::from_utf8(out).expect("a formatted time is ASCII")
+}
+
+/// First and last microsecond of years 0000 … 9999, the years written with
+/// four digits (others go through chrono, which signs and widens them).
+const FAST_TIME_MIN: Micros = -62_167_219_200_000_000;
+const FAST_TIME_MAX: Micros = 253_402_300_799_999_999;
+
+/// Appends [`format_time`]'s text to `out`. Hand-written for the years 0–9999
+/// because it runs once per shipped record, where chrono's general formatter
+/// cost more than the rest of the record's encoding.
+pub fn write_time(out: &mut Vec<u8>, t: Micros) {
+    if !(FAST_TIME_MIN..=FAST_TIME_MAX).contains(&t) {
+        let s = match DateTime::<Utc>::from_timestamp_micros(t) {
+            Some(dt) => dt.to_rfc3339_opts(SecondsFormat::Micros, true),
+            None => "1970-01-01T00:00:00.000000Z".to_string(),
+        };
+        out.extend_from_slice(s.as_bytes());
+        return;
     }
+    let secs = t.div_euclid(1_000_000);
+    let micros = t.rem_euclid(1_000_000) as u32;
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400) as u32;
+    let (y, m, d) = civil_from_days(days);
+    let mut b = *b"0000-00-00T00:00:00.000000Z";
+    let mut put = |at: usize, width: usize, mut v: u32| {
+        for k in (at..at + width).rev() {
+            b[k] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, y as u32);
+    put(5, 2, m);
+    put(8, 2, d);
+    put(11, 2, sod / 3600);
+    put(14, 2, sod / 60 % 60);
+    put(17, 2, sod % 60);
+    put(20, 6, micros);
+    out.extend_from_slice(&b);
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Hinnant's
+/// algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// Appends `s` as a JSON string, escaped exactly as serde_json escapes it
+/// (`"`, `\\`, and control characters; nothing else).
+pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
+    let b = s.as_bytes();
+    out.reserve(b.len() + 2);
+    out.push(b'"');
+    let mut run = 0;
+    let mut i = 0;
+    // Sixteen, then eight bytes at a time while none needs escaping (most
+    // text never does).
+    while i + 16 <= b.len() {
+        let w1 = u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        let w2 = u64::from_le_bytes(b[i + 8..i + 16].try_into().expect("8 bytes"));
+        if escape_bits(w1) | escape_bits(w2) != 0 {
+            break;
+        }
+        i += 16;
+    }
+    while i + 8 <= b.len() {
+        let w = u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        if !needs_escape(w) {
+            i += 8;
+            continue;
+        }
+        for k in i..i + 8 {
+            if let Some(esc) = escape(b[k]) {
+                out.extend_from_slice(&b[run..k]);
+                push_escape(out, b[k], esc);
+                run = k + 1;
+            }
+        }
+        i += 8;
+    }
+    for k in i..b.len() {
+        if let Some(esc) = escape(b[k]) {
+            out.extend_from_slice(&b[run..k]);
+            push_escape(out, b[k], esc);
+            run = k + 1;
+        }
+    }
+    out.extend_from_slice(&b[run..]);
+    out.push(b'"');
+}
+
+/// Whether any byte of `w` is a control character, `"` or `\\`.
+#[inline]
+fn needs_escape(w: u64) -> bool {
+    escape_bits(w) != 0
+}
+
+/// Non-zero exactly when some byte of `w` needs escaping (the classic exact
+/// "has a byte below n" test, for 0x20, and for zero after xor with `"` and
+/// `\\`).
+#[inline]
+fn escape_bits(w: u64) -> u64 {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let below = |v: u64, n: u64| v.wrapping_sub(LO * n) & !v & HI;
+    below(w, 0x20) | below(w ^ (LO * u64::from(b'"')), 1) | below(w ^ (LO * u64::from(b'\\')), 1)
+}
+
+/// The escape of one byte: its letter (`n` for `\\n` …), `u` for `\\u00XX`.
+#[inline]
+fn escape(c: u8) -> Option<u8> {
+    Some(match c {
+        b'"' => b'"',
+        b'\\' => b'\\',
+        0x08 => b'b',
+        0x0c => b'f',
+        b'\n' => b'n',
+        b'\r' => b'r',
+        b'\t' => b't',
+        0..=0x1f => b'u',
+        _ => return None,
+    })
+}
+
+fn push_escape(out: &mut Vec<u8>, c: u8, esc: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    if esc == b'u' {
+        out.extend_from_slice(&[
+            b'\\',
+            b'u',
+            b'0',
+            b'0',
+            HEX[usize::from(c >> 4)],
+            HEX[usize::from(c & 0xf)],
+        ]);
+    } else {
+        out.extend_from_slice(&[b'\\', esc]);
+    }
+}
+
+/// Appends a JSON value as serde_json writes it (compact; object keys in the
+/// map's order).
+pub fn write_json_value(out: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => {
+            serde_json::to_writer(&mut *out, n).expect("writing to a Vec cannot fail")
+        }
+        Value::String(s) => write_json_str(out, s),
+        Value::Array(a) => {
+            out.push(b'[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_json_value(out, x);
+            }
+            out.push(b']');
+        }
+        Value::Object(o) => write_json_map(out, o),
+    }
+}
+
+fn write_json_map(out: &mut Vec<u8>, m: &Map<String, Value>) {
+    out.push(b'{');
+    for (i, (k, x)) in m.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_json_str(out, k);
+        out.push(b':');
+        write_json_value(out, x);
+    }
+    out.push(b'}');
 }
 
 /// Parses an RFC 3339 time into microseconds.
@@ -148,9 +332,38 @@ impl Record {
         serde_json::to_value(self).expect("a record always serializes")
     }
 
-    /// Appends this record as one line of JSON (no newline) to `out`.
+    /// Appends this record as one line of JSON (no newline) to `out`: the
+    /// same bytes as its `Serialize` form, written directly because every
+    /// shipped record goes through here.
     pub fn write_json(&self, out: &mut Vec<u8>) {
-        serde_json::to_writer(&mut *out, self).expect("writing to a Vec cannot fail");
+        out.reserve(self.approx_size());
+        out.push(b'{');
+        if let Some(id) = self.id {
+            out.extend_from_slice(b"\"id\":");
+            out.extend_from_slice(id.to_string().as_bytes());
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"time\":\"");
+        write_time(out, self.time);
+        out.extend_from_slice(b"\",\"service\":");
+        write_json_str(out, &self.service);
+        out.extend_from_slice(b",\"level\":\"");
+        out.extend_from_slice(self.level.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"message\":");
+        write_json_str(out, &self.message);
+        out.extend_from_slice(b",\"host\":");
+        write_json_str(out, &self.host);
+        out.extend_from_slice(b",\"metadata\":");
+        write_json_map(out, &self.metadata);
+        if let Some(t) = &self.trace_id {
+            out.extend_from_slice(b",\"traceId\":");
+            write_json_str(out, t);
+        }
+        if let Some(t) = &self.span_id {
+            out.extend_from_slice(b",\"spanId\":");
+            write_json_str(out, t);
+        }
+        out.push(b'}');
     }
 
     /// Bytes of the record's JSON form, estimated cheaply (for batch sizing).
@@ -261,6 +474,98 @@ mod tests {
         assert!(!s.contains("spanId"));
         let back: Record = serde_json::from_str(&s).unwrap();
         assert_eq!(back, r);
+    }
+
+    #[test]
+    fn written_json_is_serdes_json() {
+        let mut metadata = Map::new();
+        metadata.insert("z".into(), Value::from(-1.5e300));
+        metadata.insert(
+            "a\u{1}\"".into(),
+            Value::from("tab\there \u{7f}é\\ \u{1f}\u{8}\u{c}"),
+        );
+        metadata.insert(
+            "nested".into(),
+            serde_json::json!({"b": [1, u64::MAX, null, true, false, 0.1, {"x": []}], "a": {}}),
+        );
+        let mut r = Record {
+            id: Some(-3),
+            time: -1,
+            level: Level::Critical,
+            service: "s\"vc".into(),
+            message: "line one\nline two \"quoted\" \\ back\r\u{0}end of a long message".into(),
+            host: "h".into(),
+            trace_id: Some("t".into()),
+            span_id: Some("s\n".into()),
+            metadata,
+        };
+        for _ in 0..2 {
+            let mut mine = Vec::new();
+            r.write_json(&mut mine);
+            let serde = serde_json::to_vec(&r).unwrap();
+            assert_eq!(
+                String::from_utf8(mine).unwrap(),
+                String::from_utf8(serde).unwrap()
+            );
+            (r.id, r.trace_id, r.span_id) = (None, None, None);
+            r.metadata.clear();
+        }
+    }
+
+    #[test]
+    fn strings_escape_as_serde_does_at_every_offset() {
+        for len in 0..40 {
+            for at in 0..len {
+                for c in ['"', '\\', '\n', '\u{1}', '\u{7f}', 'é'] {
+                    let mut s: String = "abcdefghijklmnopqrstuvwxyz0123456789ABCD"[..len].into();
+                    s.replace_range(at..at + 1, &c.to_string());
+                    let mut mine = Vec::new();
+                    write_json_str(&mut mine, &s);
+                    assert_eq!(mine, serde_json::to_vec(&s).unwrap(), "{s:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn escape_test_is_exact() {
+        for fill in [b'a', b' ', b'!', b'#', b'[', b']', 0xff, 0x80] {
+            for c in 0..=255u8 {
+                for p in 0..8 {
+                    let mut w = [fill; 8];
+                    w[p] = c;
+                    let want = w.iter().any(|&c| escape(c).is_some());
+                    assert_eq!(needs_escape(u64::from_le_bytes(w)), want, "{w:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn formatted_times_are_chronos() {
+        let chrono = |t: Micros| {
+            DateTime::<Utc>::from_timestamp_micros(t)
+                .unwrap()
+                .to_rfc3339_opts(SecondsFormat::Micros, true)
+        };
+        let mut t = FAST_TIME_MIN - 5;
+        // Every few days across all four-digit years, and the edges.
+        while t < FAST_TIME_MAX + 5 {
+            assert_eq!(format_time(t), chrono(t), "{t}");
+            t += 259_199_999_999;
+        }
+        for t in [
+            FAST_TIME_MIN,
+            FAST_TIME_MAX,
+            FAST_TIME_MAX + 1,
+            -1,
+            0,
+            951_782_400_000_000, // 2000-02-29
+            1_700_000_000_123_456,
+        ] {
+            assert_eq!(format_time(t), chrono(t), "{t}");
+        }
+        assert_eq!(format_time(i64::MAX), "1970-01-01T00:00:00.000000Z");
     }
 
     #[test]

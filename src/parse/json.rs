@@ -9,6 +9,8 @@
 //! makes absurdly nested input fail here, and the caller then treats it as
 //! text.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use super::{ParseOptions, time};
@@ -156,41 +158,48 @@ pub(crate) fn clamp_service(s: &str) -> Option<String> {
     })
 }
 
+/// One taken field: the rank of its key, what it gave the record, and the
+/// key and value as read (kept for `metadata` should a better key come).
+/// Keys borrow from the input where they can: most are taken and dropped.
+type Slot<'a, T> = Option<(u8, T, Cow<'a, str>, Value)>;
+
 /// The record fields found so far, with the rank of the key each came from.
 #[derive(Default)]
-pub(crate) struct Picked {
-    pub time: Option<(u8, Micros, String, Value)>,
-    pub level: Option<(u8, Level, String, Value)>,
-    pub message: Option<(u8, String, String, Value)>,
-    pub service: Option<(u8, String, String, Value)>,
-    pub host: Option<(u8, String, String, Value)>,
-    pub trace_id: Option<(u8, String, String, Value)>,
-    pub span_id: Option<(u8, String, String, Value)>,
+pub(crate) struct Picked<'a> {
+    pub time: Slot<'a, Micros>,
+    pub level: Slot<'a, Level>,
+    /// The message is the value's string itself (taken out at the end, not
+    /// copied).
+    pub message: Slot<'a, ()>,
+    pub service: Slot<'a, String>,
+    pub host: Slot<'a, String>,
+    pub trace_id: Slot<'a, String>,
+    pub span_id: Slot<'a, String>,
 }
 
 /// Keeps `new` in `slot` when it ranks better; the loser goes to `metadata`.
-fn keep<T>(
-    slot: &mut Option<(u8, T, String, Value)>,
-    new: (u8, T, String, Value),
+fn keep<'a, T>(
+    slot: &mut Slot<'a, T>,
+    new: (u8, T, Cow<'a, str>, Value),
     metadata: &mut Map<String, Value>,
 ) {
     match slot {
         Some(old) if old.0 <= new.0 => {
-            metadata.insert(new.2, new.3);
+            metadata.insert(new.2.into_owned(), new.3);
         }
         _ => {
             if let Some(old) = slot.replace(new) {
-                metadata.insert(old.2, old.3);
+                metadata.insert(old.2.into_owned(), old.3);
             }
         }
     }
 }
 
-impl Picked {
+impl<'a> Picked<'a> {
     /// Offers one input field; what is not taken goes to `metadata`.
     pub(crate) fn offer(
         &mut self,
-        key: String,
+        key: Cow<'a, str>,
         value: Value,
         logfmt: bool,
         opts: &ParseOptions,
@@ -198,31 +207,28 @@ impl Picked {
         metadata: &mut Map<String, Value>,
     ) {
         let Some((field, rank)) = classify(&key, logfmt) else {
-            metadata.insert(key, value);
+            metadata.insert(key.into_owned(), value);
             return;
         };
         match field {
             Field::Time => match time_value(&value, opts, now) {
                 Some(t) => keep(&mut self.time, (rank, t, key, value), metadata),
                 None => {
-                    metadata.insert(key, value);
+                    metadata.insert(key.into_owned(), value);
                 }
             },
             Field::Level => match level_value(&value, rank == 7) {
                 Some(l) => keep(&mut self.level, (rank, l, key, value), metadata),
                 None => {
-                    metadata.insert(key, value);
+                    metadata.insert(key.into_owned(), value);
                 }
             },
             Field::Message => match &value {
                 Value::String(s) if !s.trim().is_empty() => {
-                    // Docker's json-file driver keeps the newline in "log".
-                    let m = s.strip_suffix('\n').unwrap_or(s);
-                    let m = m.strip_suffix('\r').unwrap_or(m).to_string();
-                    keep(&mut self.message, (rank, m, key, value), metadata)
+                    keep(&mut self.message, (rank, (), key, value), metadata)
                 }
                 _ => {
-                    metadata.insert(key, value);
+                    metadata.insert(key.into_owned(), value);
                 }
             },
             Field::Service | Field::Host => {
@@ -243,7 +249,7 @@ impl Picked {
                 match name {
                     Some(n) => keep(slot, (rank, n, key, value), metadata),
                     None => {
-                        metadata.insert(key, value);
+                        metadata.insert(key.into_owned(), value);
                     }
                 }
             }
@@ -257,7 +263,7 @@ impl Picked {
                     keep(slot, (rank, id, key, value), metadata)
                 }
                 None => {
-                    metadata.insert(key, value);
+                    metadata.insert(key.into_owned(), value);
                 }
             },
         }
@@ -275,12 +281,12 @@ impl Picked {
     ) -> Record {
         let mut metadata = metadata;
         // ECS-style {"name": …, "version": …}: the name is taken, the rest kept.
-        let mut named = |slot: Option<(u8, String, String, Value)>, default: &str| match slot {
+        let mut named = |slot: Slot<'a, String>, default: &str| match slot {
             Some((_, name, key, value)) => {
                 if let Value::Object(mut o) = value {
                     o.remove("name");
                     if !o.is_empty() {
-                        metadata.insert(key, Value::Object(o));
+                        metadata.insert(key.into_owned(), Value::Object(o));
                     }
                 }
                 name
@@ -290,8 +296,17 @@ impl Picked {
         let service = named(self.service, &opts.service);
         let host = named(self.host, &opts.host);
         let message = match self.message {
-            Some((_, m, _, _)) => m,
-            None => raw.trim().to_string(),
+            Some((_, (), _, Value::String(mut m))) => {
+                // Docker's json-file driver keeps the newline in "log".
+                if m.ends_with('\n') {
+                    m.pop();
+                }
+                if m.ends_with('\r') {
+                    m.pop();
+                }
+                m
+            }
+            _ => raw.trim().to_string(),
         };
         let level = match self.level {
             Some((_, l, _, _)) => l,
@@ -329,29 +344,56 @@ pub fn parse(text: &str, opts: &ParseOptions, now: Micros) -> Option<Record> {
 }
 
 /// The top-level members of an object in input order, without building a map
-/// that would be taken apart again at once.
-struct Entries(Vec<(String, Value)>);
+/// that would be taken apart again at once. Keys borrow from the input
+/// unless they hold escapes.
+struct Entries<'de>(Vec<(Cow<'de, str>, Value)>);
 
-impl<'de> serde::Deserialize<'de> for Entries {
+impl<'de> serde::Deserialize<'de> for Entries<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Entries;
+            type Value = Entries<'de>;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut m: A,
-            ) -> Result<Entries, A::Error> {
+            ) -> Result<Entries<'de>, A::Error> {
                 let mut v = Vec::with_capacity(m.size_hint().unwrap_or(16).min(64));
-                while let Some(e) = m.next_entry::<String, Value>()? {
-                    v.push(e);
+                while let Some(Key(k)) = m.next_key::<Key<'de>>()? {
+                    v.push((k, m.next_value::<Value>()?));
                 }
                 Ok(Entries(v))
             }
         }
         d.deserialize_map(V)
+    }
+}
+
+/// An object key, borrowed when the input allows (serde's own `Cow<str>`
+/// always copies).
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, s: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 

@@ -3,14 +3,17 @@
 //! with the same keys as JSON (plus logfmt's short `t=` and Heroku's `at=`).
 //! Values are kept as strings (logfmt has no types); a bare key is `true`.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use super::ParseOptions;
 use super::json::Picked;
 use crate::record::{Micros, Record};
 
-/// The pairs of a logfmt line, or None when the line is not logfmt.
-pub fn pairs(text: &str) -> Option<Vec<(String, Value)>> {
+/// The pairs of a logfmt line, or None when the line is not logfmt. Keys
+/// borrow from the line.
+pub fn pairs(text: &str) -> Option<Vec<(Cow<'_, str>, Value)>> {
     let b = text.as_bytes();
     // Cheap rejections: the first token must be key=value.
     let first_end = b
@@ -21,7 +24,7 @@ pub fn pairs(text: &str) -> Option<Vec<(String, Value)>> {
     if eq == 0 || !is_key(&b[..eq]) {
         return None;
     }
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(16);
     let mut tokens = 0usize;
     let mut with_value = 0usize;
     let mut i = 0;
@@ -41,7 +44,7 @@ pub fn pairs(text: &str) -> Option<Vec<(String, Value)>> {
             return None;
         }
         tokens += 1;
-        let key = text[ks..i].to_string();
+        let key = Cow::Borrowed(&text[ks..i]);
         if i < b.len() && b[i] == b'=' {
             i += 1;
             let value = if i < b.len() && b[i] == b'"' {
@@ -49,13 +52,13 @@ pub fn pairs(text: &str) -> Option<Vec<(String, Value)>> {
                 i = end;
                 v
             } else {
+                // Up to whitespace; a quote inside a bare value is not logfmt.
                 let vs = i;
-                while i < b.len() && !matches!(b[i], b' ' | b'\t') {
-                    i += 1;
-                }
-                if b[vs..i].contains(&b'"') {
-                    return None;
-                }
+                i = match memchr::memchr3(b' ', b'\t', b'"', &b[vs..]) {
+                    Some(p) if b[vs + p] == b'"' => return None,
+                    Some(p) => vs + p,
+                    None => b.len(),
+                };
                 text[vs..i].to_string()
             };
             with_value += 1;
@@ -86,6 +89,12 @@ fn quoted(text: &str, start: usize) -> Option<(String, usize)> {
     let mut i = start + 1;
     let mut run = i;
     while i < b.len() {
+        // Jump to the next quote or backslash: the bytes between are copied as
+        // they are.
+        match memchr::memchr2(b'"', b'\\', &b[i..]) {
+            Some(p) => i += p,
+            None => break,
+        }
         match b[i] {
             b'"' => {
                 out.push_str(&text[run..i]);

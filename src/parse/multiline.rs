@@ -39,8 +39,10 @@ pub struct Joiner {
     lines: usize,
     /// Inside a Python traceback: its closing `Error: msg` line still belongs.
     in_traceback: bool,
-    /// The first line of the pending event logged at warn or above.
-    severe: bool,
+    /// Whether the first line of the pending event logged at warn or above;
+    /// None until asked. Only a Java exception head asks, so ordinary lines
+    /// never pay for the level scan on this (single) line thread.
+    severe: Option<bool>,
 }
 
 impl Joiner {
@@ -50,7 +52,7 @@ impl Joiner {
             pending: None,
             lines: 0,
             in_traceback: false,
-            severe: false,
+            severe: None,
         }
     }
 
@@ -89,7 +91,7 @@ impl Joiner {
                 });
                 self.lines = 1;
                 if matches!(self.mode, MultilineMode::Auto) {
-                    self.severe = is_severe(line);
+                    self.severe = None;
                     self.in_traceback = line.starts_with("Traceback (most recent call last)");
                 }
             }
@@ -124,7 +126,18 @@ impl Joiner {
                 return true;
             }
         }
-        self.severe && is_java_exception_head(line)
+        is_java_exception_head(line) && self.pending_is_severe()
+    }
+
+    /// [`is_severe`] of the pending event's first line, computed once.
+    fn pending_is_severe(&mut self) -> bool {
+        let Some(ev) = &self.pending else {
+            return false;
+        };
+        *self.severe.get_or_insert_with(|| {
+            let first = ev.text.split('\n').next().unwrap_or("");
+            is_severe(first)
+        })
     }
 
     /// Closes the pending event, if any.
@@ -134,7 +147,7 @@ impl Joiner {
         }
         self.lines = 0;
         self.in_traceback = false;
-        self.severe = false;
+        self.severe = None;
     }
 
     /// Whether an event is pending (so the caller knows to flush on silence).
@@ -171,10 +184,16 @@ fn is_exception_line(line: &str) -> bool {
 /// A Java exception head: a qualified class name ending in Exception, Error
 /// or Throwable, alone or followed by `: message`.
 fn is_java_exception_head(line: &str) -> bool {
-    let name_end = line.find(": ").unwrap_or(line.len());
-    let name = &line[..name_end];
+    // The name holds no space, so it ends at the first space (which must
+    // then follow a `:`) or at the end: no scan of the whole line for ": ".
+    let name = match memchr::memchr(b' ', line.as_bytes()) {
+        Some(sp) => match line[..sp].strip_suffix(':') {
+            Some(name) => name,
+            None => return false,
+        },
+        None => line,
+    };
     name.contains('.')
-        && !name.contains(' ')
         && (name.ends_with("Exception") || name.ends_with("Error") || name.ends_with("Throwable"))
         && name
             .bytes()
