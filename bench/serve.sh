@@ -19,7 +19,7 @@ SPID=
 cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT
 
-/usr/bin/time -f '%M' -o "$TMP/serve.rss" "$BIN" serve --listen 127.0.0.1:0 --store "$TMP/store.db" 2> "$TMP/serve.err" &
+"$BIN" serve --listen 127.0.0.1:0 --store "$TMP/store.db" 2> "$TMP/serve.err" &
 SPID=$!
 for _ in $(seq 200); do grep -q 'listening on' "$TMP/serve.err" 2>/dev/null && break; sleep 0.05; done
 BASE=$(sed -n 's/^loghub: listening on //p' "$TMP/serve.err")
@@ -40,5 +40,5 @@ for q in "payment%20timeout" "connection%20reset" "leader"; do
     curl -s -o /dev/null -w '%{time_total}\n' "$BASE/api/v1/logs?q=$q&limit=100"
   done | sort -n | awk -v q="$q" '{a[NR]=$1} END {printf "GET /api/v1/logs?q=%s&limit=100: p50 %.1f ms, p99 %.1f ms (%d requests)\n", q, a[int(NR*0.5)+1]*1000, a[NR]*1000, NR}'
 done
+echo "server peak RSS: $(awk '/VmHWM/ {printf "%.0f MiB", $2/1024}' /proc/$SPID/status)"
 kill "$SPID"; wait "$SPID" 2>/dev/null || true; SPID=
-echo "server peak RSS: $(( $(cat "$TMP/serve.rss") / 1024 )) MiB"
