@@ -8,9 +8,18 @@
 //!   Tokenizer: `unicode61` with `_` as a token character, so `user_id` and
 //!   `ERR_TIMEOUT` are one token, while `-`, `.`, `/`, `:` split words as a
 //!   reader expects (`db-1` finds `db 1`). Case and diacritics are folded.
-//! - Indexes on `time`, `(service,time)`, `(level,time)`, `(host,time)` and
-//!   `trace_id` (partial: most records have none). Each secondary index
-//!   also carries the rowid, so `ORDER BY time DESC, id DESC` is an index walk.
+//! - Indexes on `time`, `(service,time)`, `(level,time)`, `(host,time)`.
+//!   Each also carries the rowid, so `ORDER BY time DESC, id DESC` is an
+//!   index walk. These insert near their right edge (times mostly grow), so
+//!   a commit touches a few leaf pages of each.
+//! - `logs_trace` on `(time/3600000000, trace_id)`, partial (most records
+//!   have no trace). Keyed by hour first because trace ids are random: an
+//!   index on `trace_id` alone takes each insert to a random leaf, and once
+//!   it outgrows the page cache (a few million traced records) every commit
+//!   rewrites hundreds of scattered pages into the WAL and reads them back
+//!   from disk; that was the largest cost of ingest into a big store. By
+//!   hour, a commit touches only the current hour's slice. A lookup by trace
+//!   id probes each hour that holds records ([`TRACE_HOURS`]), a seek apiece.
 //! - `rollup_minute` (minute × service × level → count) and `rollup_errors`
 //!   (minute × fingerprint × service × level → count, last seen; error and
 //!   critical only), kept in the insert's transaction; `rollup_hour` is
@@ -38,8 +47,21 @@ use super::BUSY_TIMEOUT;
 /// ids per `id_chunks` row, as a shift.
 pub(crate) const CHUNK_SHIFT: u32 = 13;
 
-/// Schema version in `PRAGMA user_version`.
-const VERSION: i64 = 1;
+/// Schema version in `PRAGMA user_version`. 2: `logs_trace` keyed by hour.
+const VERSION: i64 = 2;
+
+/// The trace index (module docs). The expression in reads must be written
+/// exactly like this for SQLite to use the index.
+const TRACE_INDEX: &str = "CREATE INDEX IF NOT EXISTS logs_trace \
+    ON logs(time/3600000000, trace_id) WHERE trace_id IS NOT NULL;";
+
+/// A WHERE clause that, beside `trace_id = ?`, lets a read seek the trace
+/// index: every value `time/3600000000` takes in an hour that holds records.
+/// `rollup_hour` has a row for each such hour (its `minute` is the hour's
+/// first minute, rounded down, so `minute/60` is exact); integer division
+/// rounds toward zero, so an hour before 1970 also yields the next value.
+pub(crate) const TRACE_HOURS: &str = "logs.time/3600000000 IN \
+    (SELECT minute/60 FROM rollup_hour UNION SELECT minute/60 + 1 FROM rollup_hour WHERE minute < 0)";
 
 const DDL: &str = r#"
 CREATE TABLE IF NOT EXISTS logs(
@@ -57,7 +79,6 @@ CREATE INDEX IF NOT EXISTS logs_time ON logs(time);
 CREATE INDEX IF NOT EXISTS logs_service ON logs(service, time);
 CREATE INDEX IF NOT EXISTS logs_level ON logs(level, time);
 CREATE INDEX IF NOT EXISTS logs_host ON logs(host, time);
-CREATE INDEX IF NOT EXISTS logs_trace ON logs(trace_id) WHERE trace_id IS NOT NULL;
 CREATE VIRTUAL TABLE IF NOT EXISTS logs_fts USING fts5(
     message,
     content='',
@@ -150,7 +171,7 @@ pub(crate) fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
         let created = (|| {
             // Another process may have created it while we waited.
             let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            if version < VERSION {
+            if version < 1 {
                 conn.execute_batch(DDL)?;
                 // Fewer, larger segment merges: cheaper bulk indexing; FTS
                 // leaves sized to the 8 KiB page (the default suits 4 KiB).
@@ -159,7 +180,13 @@ pub(crate) fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
                      INSERT INTO logs_fts(logs_fts, rank) VALUES('automerge', 8);
                      INSERT INTO logs_fts(logs_fts, rank) VALUES('crisismerge', 32);",
                 )?;
-
+            }
+            if version < 2 {
+                // Version 1 indexed `trace_id` alone.
+                conn.execute_batch("DROP INDEX IF EXISTS logs_trace;")?;
+                conn.execute_batch(TRACE_INDEX)?;
+            }
+            if version < VERSION {
                 conn.execute_batch(&format!("PRAGMA user_version={VERSION}"))?;
             }
             Ok(())

@@ -31,7 +31,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params_from_iter};
 
 use super::Store;
-use super::schema::CHUNK_SHIFT;
+use super::schema::{CHUNK_SHIFT, TRACE_HOURS};
 use crate::query::{Query, QueryPage};
 use crate::record::{Level, Micros, Record};
 
@@ -121,6 +121,9 @@ impl Where {
         }
         if let Some(t) = &q.trace_id {
             w.push(format!("{p}logs.trace_id = ?"), [Value::Text(t.clone())]);
+            if !noindex {
+                w.clauses.push(TRACE_HOURS.into());
+            }
         }
         if let Some(s) = q.since {
             w.push(format!("{p}logs.time >= ?"), [Value::Integer(s)]);
@@ -234,7 +237,8 @@ impl Store {
     pub fn trace(&self, trace_id: &str) -> anyhow::Result<Vec<Record>> {
         self.with_reader(|conn| {
             let sql = format!(
-                "SELECT {COLS} FROM logs WHERE trace_id = ?1 ORDER BY time, id LIMIT {MAX_TRACE}"
+                "SELECT {COLS} FROM logs WHERE logs.trace_id = ?1 AND {TRACE_HOURS} \
+                 ORDER BY logs.time, logs.id LIMIT {MAX_TRACE}"
             );
             Ok(collect(conn, &sql, &[Value::Text(trace_id.into())])?)
         })
@@ -569,6 +573,32 @@ mod tests {
             ..Query::default()
         };
         assert_eq!(fts_match(&only_symbols), None);
+    }
+
+    /// The trace index is keyed by hour, so a lookup by trace id only
+    /// seeks it if the hour probe is written the way the index is.
+    #[test]
+    fn trace_lookups_seek_the_trace_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.db")).unwrap();
+        let q = Query {
+            trace_id: Some("abc".into()),
+            ..Query::default()
+        };
+        let w = Where::filters(&q, false);
+        let plan = store
+            .with_reader(|conn| {
+                let sql = format!(
+                    "EXPLAIN QUERY PLAN SELECT {COLS} FROM logs WHERE {}",
+                    w.sql()
+                );
+                let mut st = conn.prepare(&sql)?;
+                let rows =
+                    st.query_map(params_from_iter(w.params.iter()), |r| r.get::<_, String>(3))?;
+                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?.join("\n"))
+            })
+            .unwrap();
+        assert!(plan.contains("USING INDEX logs_trace"), "{plan}");
     }
 
     #[test]
