@@ -327,15 +327,7 @@ fn a_server_down_then_up_gets_everything_from_the_running_send() {
         &sb,
         &["--max-retries", "0", "--breaker-threshold", "1"],
     );
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut child = sb
-        .cmd(&args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&input(&ls)).unwrap();
+    let child = spawn_send(&sb, &args, &ls);
     // The target is down: wait until the run has spooled something.
     let deadline = Instant::now() + Duration::from_secs(20);
     while dlq_records(&sb) == 0 {
@@ -519,15 +511,7 @@ fn a_second_signal_spools_at_once_and_exits_130() {
         &sb,
         &["--timeout", "120s", "--drain-timeout", "120s"],
     );
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut child = sb
-        .cmd(&args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&input(&ls)).unwrap();
+    let child = spawn_send(&sb, &args, &ls);
     let deadline = Instant::now() + Duration::from_secs(20);
     while server.requests() < 4 {
         assert!(Instant::now() < deadline, "no request arrived");
@@ -546,4 +530,19 @@ fn a_second_signal_spools_at_once_and_exits_130() {
     assert_code(&out, 130);
     // Everything that was not acknowledged is in the spool.
     assert_eq!(dlq_records(&sb), 1000);
+}
+
+/// Starts `loghub ARGS` in the background, writes the lines to its stdin and
+/// closes it.
+fn spawn_send(sb: &Sandbox, args: &[String], ls: &[String]) -> std::process::Child {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut child = sb
+        .cmd(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&input(ls)).unwrap();
+    child
 }
