@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ClickHouse target: records/s of `loghub send --to clickhouse://…` on the
-# generated corpus, then the time of the same search and stats commands at
-# that size. Starts the loopback server with .ci/clickhouse.sh if needed.
+# generated corpus, then the same into the embedded store, then the time of
+# the same search and stats commands on both, side by side. Starts the loopback server with .ci/clickhouse.sh if needed.
 #
 # usage: bench/clickhouse.sh [RECORDS]   (default 10,000,000; smaller is fine)
 #   LOGHUB_BENCH_CLICKHOUSE  base URL (default clickhouse://default@127.0.0.1:8123/loghub_bench)
@@ -28,18 +28,29 @@ S=$(secs "$t0" "$t1")
 ROWS=$(curl -sS "http://127.0.0.1:8123/" --data-binary "SELECT count() FROM $DB.logs")
 echo "send: $ROWS records in $S s = $(python3 -c "print(round($ROWS/$S))") records/s ($(curl -sS http://127.0.0.1:8123/ --data-binary 'SELECT version()'))"
 
+# The same corpus into the embedded store, for the side-by-side figures.
+LOCAL="local:$OUT/side-$N.db"
+rm -f "$OUT/side-$N.db"*
+t0=$(date +%s.%N)
+$BIN send -q --to "$LOCAL" --timezone UTC < "$CORPUS"
+t1=$(date +%s.%N)
+S=$(secs "$t0" "$t1")
+echo "send: $N records into the embedded store in $S s = $(python3 -c "print(round($N/$S))") records/s"
+
 run() { # label, args...
   local label=$1; shift
-  local best=999
-  for _ in 1 2 3; do
-    local a b
-    a=$(date +%s.%N); "$BIN" "$@" --to "$URL" > /dev/null; b=$(date +%s.%N)
-    best=$(python3 -c "print(min($best, $b - $a))")
+  for target in "$URL" "$LOCAL"; do
+    local best=999
+    for _ in 1 2 3; do
+      local a b
+      a=$(date +%s.%N); "$BIN" "$@" --to "$target" > /dev/null; b=$(date +%s.%N)
+      best=$(python3 -c "print(min($best, $b - $a))")
+    done
+    printf '%-46s %-10s best of 3: %6.3f s\n' "$label" "${target%%:*}" "$best"
   done
-  printf '%-52s best of 3: %6.3f s\n' "$label" "$best"
 }
-run "query q=timeout (newest 100)"            query --output ndjson q=timeout since=2000-01-01
-run "query level=error service=checkout (100)" query --output ndjson level=error service=checkout since=2000-01-01
+run "query q=timeout (newest 100)"              query --output ndjson q=timeout since=2000-01-01
+run "query level=error service=checkout (100)"  query --output ndjson level=error service=checkout since=2000-01-01
 run "query q=timeout user_id=42 (metadata, 100)" query --output ndjson q=timeout user_id=42 since=2000-01-01
-run "stats over the whole range, 1h buckets"   stats --output json --since 2000-01-01 --interval 1h
-run "stats level>=error (top errors)"          stats --output json --since 2000-01-01 --interval 1h level=error
+run "stats over the whole range, 1h buckets"     stats --output json --since 2000-01-01 --interval 1h
+run "stats level>=error (top errors)"            stats --output json --since 2000-01-01 --interval 1h level=error

@@ -293,3 +293,35 @@ fn a_dry_run_into_a_closed_pipe_ends_quietly() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).is_empty(), "{}", stderr(&o));
 }
+
+#[test]
+fn a_store_slower_than_the_input_gets_backpressure_not_the_dlq() {
+    let sb = Sandbox::new();
+    // Tiny batches make every commit cost more than parsing its lines, and a
+    // tiny buffer fills at once: the default `--on-full spill` must not send a
+    // healthy local store's records to the DLQ.
+    let o = sb.run(
+        &[
+            "send",
+            "--batch-size",
+            "50",
+            "--max-buffer",
+            "100",
+            "--drain-timeout",
+            "1s",
+        ],
+        &lines("INFO steady stream ", 60_000),
+    );
+    assert_code(&o, 0);
+    assert!(
+        stderr(&o).contains("sent 60000 of 60000 records"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !sb.dlq().exists() || std::fs::read_dir(sb.dlq()).unwrap().next().is_none(),
+        "records went to the DLQ"
+    );
+    let o = sb.run(&["query", "--limit", "0", "--output", "ndjson"], b"");
+    assert_eq!(ndjson(&o).len(), 60_000);
+}
