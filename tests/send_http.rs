@@ -546,3 +546,30 @@ fn spawn_send(sb: &Sandbox, args: &[String], ls: &[String]) -> std::process::Chi
     child.stdin.take().unwrap().write_all(&input(ls)).unwrap();
     child
 }
+
+#[test]
+fn a_slow_but_healthy_server_gets_backpressure_not_the_dlq() {
+    // Every request succeeds, just slowly, and the buffer is tiny: the default
+    // `--on-full spill` must wait for the server, not spill to the DLQ (and
+    // leave records there when the drain time runs out).
+    let server = FaultServer::start(policy(|_| Fault::DelayAccept(Duration::from_millis(5))));
+    let sb = Sandbox::new();
+    let ls = lines(60_000);
+    let out = run_send(
+        &sb,
+        &server.url(),
+        &[
+            "--batch-size",
+            "50",
+            "--max-buffer",
+            "100",
+            "--drain-timeout",
+            "1s",
+        ],
+        &input(&ls),
+    );
+    assert_code(&out, 0);
+    assert_exactly_once(&server, &ls);
+    assert_eq!(dlq_records(&sb), 0);
+    assert_eq!(stats(&sb)["spooled"], 0);
+}

@@ -72,6 +72,12 @@ impl Breaker {
         }
     }
 
+    /// Closed, and the last request did not fail: the target is keeping up
+    /// or merely slow, not failing.
+    pub fn is_healthy(&self) -> bool {
+        matches!(*self.lock(), State::Closed { failures: 0 })
+    }
+
     /// When the breaker will let a probe through (None when closed).
     pub fn reopens_at(&self) -> Option<Instant> {
         match *self.lock() {

@@ -724,14 +724,6 @@ impl Deliverer {
         let spooling = ctx.target_key != "-";
         let mut cfg = cfg.clone();
         cfg.durable &= spooling;
-        if !backend.is_remote() && cfg.on_full == OnFull::Spill {
-            // A local target that is slower than the input is not down:
-            // spilling would only move records to disk and back (and leave
-            // them in the DLQ when the drain time runs out). Wait for it
-            // instead; a store that fails for good stops the run, and what
-            // was read is spooled then.
-            cfg.on_full = OnFull::Block;
-        }
         let inner = Arc::new(Inner {
             breaker: Breaker::new(cfg.breaker_threshold, cfg.breaker_reset),
             slots: tokio::sync::Semaphore::new(slots),
@@ -853,6 +845,12 @@ impl Deliverer {
                     return Ok(());
                 }
                 match inner.cfg.on_full {
+                    // A healthy target that is merely slower than the input
+                    // is not an outage: spilling would move every record to
+                    // disk and back, and leave the rest in the DLQ when the
+                    // drain time runs out. Wait for it instead (backpressure);
+                    // spill once requests fail or the breaker is open.
+                    OnFull::Spill if inner.breaker.is_healthy() => {}
                     OnFull::Spill => {
                         drop(st);
                         let j = job.take().expect("job");
