@@ -72,7 +72,7 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
             [CompletionResult]::new('--breaker-threshold', '--breaker-threshold', [CompletionResultType]::ParameterName, 'Consecutive failed requests that open the circuit breaker')
             [CompletionResult]::new('--breaker-reset', '--breaker-reset', [CompletionResultType]::ParameterName, 'How long the breaker stays open before one probe request')
             [CompletionResult]::new('--max-buffer', '--max-buffer', [CompletionResultType]::ParameterName, 'Records that may wait in memory')
-            [CompletionResult]::new('--on-full', '--on-full', [CompletionResultType]::ParameterName, 'What to do when the buffer is full')
+            [CompletionResult]::new('--on-full', '--on-full', [CompletionResultType]::ParameterName, 'What to do when the buffer is full [default: spill: to the spool while the target fails; a slow but healthy target is waited for]')
             [CompletionResult]::new('--drain-timeout', '--drain-timeout', [CompletionResultType]::ParameterName, 'At the end, wait this long for deliveries before spooling the rest')
             [CompletionResult]::new('--dlq-dir', '--dlq-dir', [CompletionResultType]::ParameterName, 'Dead-letter queue directory [env: LOGHUB_DLQ_DIR]')
             [CompletionResult]::new('--stats-json', '--stats-json', [CompletionResultType]::ParameterName, 'Write the end-of-run summary as JSON to this file')

@@ -68,7 +68,7 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand --breaker-threshold 'Consecutive failed requests that open the circuit breaker'
             cand --breaker-reset 'How long the breaker stays open before one probe request'
             cand --max-buffer 'Records that may wait in memory'
-            cand --on-full 'What to do when the buffer is full'
+            cand --on-full 'What to do when the buffer is full [default: spill: to the spool while the target fails; a slow but healthy target is waited for]'
             cand --drain-timeout 'At the end, wait this long for deliveries before spooling the rest'
             cand --dlq-dir 'Dead-letter queue directory [env: LOGHUB_DLQ_DIR]'
             cand --stats-json 'Write the end-of-run summary as JSON to this file'

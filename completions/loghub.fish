@@ -74,7 +74,7 @@ complete -c loghub -n "__fish_loghub_using_subcommand send" -l timeout -d 'Timeo
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l breaker-threshold -d 'Consecutive failed requests that open the circuit breaker' -r
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l breaker-reset -d 'How long the breaker stays open before one probe request' -r
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l max-buffer -d 'Records that may wait in memory' -r
-complete -c loghub -n "__fish_loghub_using_subcommand send" -l on-full -d 'What to do when the buffer is full' -r -f -a "spill\t''
+complete -c loghub -n "__fish_loghub_using_subcommand send" -l on-full -d 'What to do when the buffer is full [default: spill: to the spool while the target fails; a slow but healthy target is waited for]' -r -f -a "spill\t''
 block\t''
 drop-newest\t''
 drop-oldest\t''"

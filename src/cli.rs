@@ -212,7 +212,7 @@ pub struct SendArgs {
     /// Records that may wait in memory
     #[arg(long)]
     pub max_buffer: Option<usize>,
-    /// What to do when the buffer is full
+    /// What to do when the buffer is full [default: spill: to the spool while the target fails; a slow but healthy target is waited for]
     #[arg(long, value_enum)]
     pub on_full: Option<OnFull>,
     /// Spool every record to disk as it is read; it leaves the spool only when acknowledged
