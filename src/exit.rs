@@ -41,10 +41,12 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
     }
 }
 
-/// Whether an error is a broken pipe on stdout (not an error for a CLI).
-pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+/// Whether an I/O error of this kind is somewhere in the error's chain
+/// (a broken stdout pipe is not an error for a CLI; a spool file removed by
+/// another worker is not corrupt).
+pub fn has_io_error(err: &anyhow::Error, kind: std::io::ErrorKind) -> bool {
     err.chain().any(|e| {
         e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            .is_some_and(|io| io.kind() == kind)
     })
 }

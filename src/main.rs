@@ -12,7 +12,7 @@ fn main() -> ExitCode {
     init_logging(cli.global.verbose);
     match loghub::cmd::run(cli) {
         Ok(code) => code.into(),
-        Err(err) if exit::is_broken_pipe(&err) => Exit::Ok.into(),
+        Err(err) if exit::has_io_error(&err, std::io::ErrorKind::BrokenPipe) => Exit::Ok.into(),
         Err(err) => {
             eprintln!("loghub: error: {}", chain(&err));
             exit::code_for(&err).into()

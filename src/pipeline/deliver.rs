@@ -545,7 +545,7 @@ impl Inner {
             Ok(x) => x,
             // Gone between the claim and the read: whoever removed it had
             // claimed it before us and delivered it; nothing to quarantine.
-            Err(e) if is_not_found(&e) => return,
+            Err(e) if crate::exit::has_io_error(&e, std::io::ErrorKind::NotFound) => return,
             Err(e) => {
                 self.quarantine(&claim.path, &format!("{e:#}"));
                 return;
@@ -1039,12 +1039,4 @@ impl Deliverer {
         }
         report
     }
-}
-
-/// Whether an error is a file that does not exist (any more).
-fn is_not_found(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound)
-    })
 }
