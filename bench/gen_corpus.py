@@ -3,6 +3,7 @@
 
 usage: gen_corpus.py LINES > corpus.log
 """
+import datetime
 import json
 import random
 import sys
@@ -19,14 +20,27 @@ def msg(n):
     return " ".join(random.choice(WORDS) for _ in range(n))
 
 
+_stamp = (None, "", "")
+
+
+def stamp(t):
+    """(date, time of day) of unix second t, UTC; cached, since 50 lines share a second."""
+    global _stamp
+    if _stamp[0] != t:
+        d = datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
+        _stamp = (t, d.strftime("%Y-%m-%d"), d.strftime("%H:%M:%S"))
+    return _stamp[1], _stamp[2]
+
+
 def line(i):
-    t = 1_700_000_000 + i // 50
-    ms = i % 1000
+    # 50 lines a second from 2023-11-14T22:13:20Z: times grow like a real stream's.
+    day, hms = stamp(1_700_000_000 + i // 50)
+    ms = (i % 50) * 20
     kind = i % 3
     lvl = random.choice(LEVELS)
     svc = random.choice(SERVICES)
     if kind == 0:
-        d = {"time": f"2023-11-14T22:{(t // 60) % 60:02d}:{t % 60:02d}.{ms:03d}Z", "level": lvl.lower(),
+        d = {"time": f"{day}T{hms}.{ms:03d}Z", "level": lvl.lower(),
              "service": svc, "msg": msg(12), "user_id": random.randint(1, 100000),
              "request_id": f"{random.getrandbits(64):016x}", "duration_ms": random.randint(1, 5000)}
         s = json.dumps(d, separators=(",", ":"))
@@ -35,12 +49,12 @@ def line(i):
             s = json.dumps(d, separators=(",", ":"))
         return s
     elif kind == 1:
-        s = (f'ts=2023-11-14T22:{(t // 60) % 60:02d}:{t % 60:02d}.{ms:03d}Z level={lvl.lower()} service={svc} '
+        s = (f'ts={day}T{hms}.{ms:03d}Z level={lvl.lower()} service={svc} '
              f'msg="{msg(12)}" user_id={random.randint(1, 100000)} request_id={random.getrandbits(64):016x} '
              f'duration_ms={random.randint(1, 5000)}')
         return s + (" pad=" + "x" * (245 - len(s)) if len(s) < 245 else "")
     else:
-        s = (f"2023-11-14 22:{(t // 60) % 60:02d}:{t % 60:02d},{ms:03d} {lvl} [{svc}-{random.randint(1, 9)}] "
+        s = (f"{day} {hms},{ms:03d} {lvl} [{svc}-{random.randint(1, 9)}] "
              f"{msg(16)} id={random.getrandbits(64):016x}")
     return (s + " " + "x" * max(0, 240 - len(s)))[:250]
 

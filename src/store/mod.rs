@@ -8,8 +8,10 @@
 //! connection from a small pool.
 //!
 //! The submodules split the work: `schema` (tables, pragmas, why each),
-//! `ingest` (batched inserts, idempotency, rollup upkeep), `search` (query,
-//! trace, tail polling), `rollups` (stats), `retention` (age and size).
+//! `ingest` (batched inserts, idempotency, rollup upkeep), `fts` (the
+//! full-text index in its own file, filled by a background thread), `search`
+//! (query, trace, tail polling), `rollups` (stats), `retention` (age and
+//! size).
 //!
 //! Record ids come from a counter in the `meta` table, read and bumped inside
 //! the same `BEGIN IMMEDIATE` transaction that inserts the batch. SQLite lets
@@ -18,6 +20,7 @@
 //! was ever committed. That is what makes `tail` and SSE gap-free without any
 //! look-back (see [`Store::tail_page`]).
 
+mod fts;
 mod ingest;
 mod retention;
 mod rollups;
@@ -50,6 +53,11 @@ pub struct Store {
     readers: Mutex<Vec<Connection>>,
     /// Batches waiting for the next group commit ([`Store::ingest_shared`]).
     queue: Mutex<Vec<ingest::Pending>>,
+    /// Writes to the full-text index file other than indexing (retention),
+    /// `None` when it cannot be opened (e.g. a read-only directory).
+    fts_writer: Mutex<Option<Connection>>,
+    /// Fills the full-text index in the background (see `fts`).
+    indexer: fts::Indexer,
 }
 
 impl std::fmt::Debug for Store {
@@ -74,11 +82,22 @@ impl Store {
             })?;
         }
         let conn = schema::open_writer(path).map_err(|e| open_error(path, e))?;
+        let uid = schema::uid(&conn).map_err(|e| open_error(path, e))?;
+        let fts_writer = match fts::open_writer(path, uid) {
+            Ok(c) => Some(c),
+            // Reads still work: they check messages themselves (see `fts`).
+            Err(e) => {
+                tracing::debug!("full-text index of {} not writable: {e}", path.display());
+                None
+            }
+        };
         Ok(Store {
             path: path.to_path_buf(),
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
             queue: Mutex::new(Vec::new()),
+            fts_writer: Mutex::new(fts_writer),
+            indexer: fts::Indexer::new(path, uid),
         })
     }
 
@@ -87,12 +106,25 @@ impl Store {
         &self.path
     }
 
-    /// Bytes the store takes on disk: the database file plus its WAL.
+    /// Bytes the store takes on disk: the database file, the full-text index
+    /// file and their WALs.
     pub fn storage_bytes(&self) -> u64 {
-        let size = |p: PathBuf| std::fs::metadata(p).map_or(0, |m| m.len());
-        let mut wal = self.path.clone().into_os_string();
-        wal.push("-wal");
-        size(self.path.clone()) + size(PathBuf::from(wal))
+        let size = |p: &Path| {
+            let mut wal = p.as_os_str().to_owned();
+            wal.push("-wal");
+            [p.to_path_buf(), PathBuf::from(wal)]
+                .iter()
+                .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+                .sum::<u64>()
+        };
+        size(&self.path) + size(&fts::fts_path(&self.path))
+    }
+
+    /// Waits until the full-text index holds every record this process
+    /// stored, and stops the indexer (it starts again on the next batch).
+    /// Dropping the store does the same.
+    pub fn finish_indexing(&self) {
+        self.indexer.finish();
     }
 
     /// Runs `f` on the writer connection.

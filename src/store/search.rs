@@ -15,6 +15,8 @@
 //! `Timeout:` but not `timeouts`; `connection refused` is a phrase). A term
 //! without any letter or digit (`***`) is dropped. This is token semantics,
 //! narrower than the substring rule of [`crate::query::Query::matches`].
+//! Records newer than the index's mark are checked by `loghub_text` with the
+//! same rule (see `fts`), so every read sees every acknowledged record.
 //!
 //! **Newest matches fast.** Sorting every match of a common word by time
 //! would read millions of rows. Instead the search walks id ranges from the
@@ -31,6 +33,8 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params_from_iter};
 
 use super::Store;
+pub(crate) use super::fts::fts_match;
+use super::fts::{indexed_upto, scan_clause, text_clause};
 use super::schema::{CHUNK_SHIFT, TRACE_HOURS};
 use crate::query::{Query, QueryPage};
 use crate::record::{Level, Micros, Record};
@@ -66,18 +70,6 @@ pub(crate) fn row_record(r: &Row<'_>) -> rusqlite::Result<Record> {
             .and_then(|m| serde_json::from_str(&m).ok())
             .unwrap_or_default(),
     })
-}
-
-/// The FTS5 expression for a query's text terms, `None` when there are none
-/// (or none with a word in them).
-pub(crate) fn fts_match(q: &Query) -> Option<String> {
-    let phrases: Vec<String> = q
-        .text
-        .iter()
-        .filter(|t| t.chars().any(|c| c.is_alphanumeric()))
-        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
-        .collect();
-    (!phrases.is_empty()).then(|| phrases.join(" AND "))
 }
 
 /// WHERE clauses and their parameters, built from a query's filters.
@@ -211,11 +203,12 @@ impl Store {
         let cursor = cursor.map(decode_cursor).transpose()?;
         self.with_reader(|conn| {
             let tx = conn.transaction()?;
+            let upto = indexed_upto(&tx)?;
             let mut records = match fts_match(q) {
                 Some(m) if q.trace_id.is_none() && !few_candidates(&tx, q)? => {
-                    newest_text(&tx, q, &m, cursor, limit + 1)?
+                    newest_text(&tx, q, &m, upto, cursor, limit + 1)?
                 }
-                m => newest_plain(&tx, q, m.as_deref(), cursor, limit + 1)?,
+                _ => newest_plain(&tx, q, upto, cursor, limit + 1)?,
             };
             tx.commit()?;
             let more = records.len() > limit;
@@ -298,22 +291,14 @@ impl Store {
             // back costs many cheap polls rather than one that grows.
             let top = top.min(after_id.saturating_add(TAIL_WINDOW));
             let mut w = Where::filters(q, true);
-            let mut params = vec![Value::Integer(after_id), Value::Integer(top)];
-            let mut text = String::new();
-            if let Some(m) = fts_match(q) {
-                text = " AND logs.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? \
-                        AND rowid > ? AND rowid <= ?)"
-                    .into();
-                w.params.extend([
-                    Value::Text(m),
-                    Value::Integer(after_id),
-                    Value::Integer(top),
-                ]);
+            if let Some((clause, p)) = text_clause(q, indexed_upto(&tx)?) {
+                w.push(clause, p);
             }
+            let mut params = vec![Value::Integer(after_id), Value::Integer(top)];
             params.append(&mut w.params);
             params.push(Value::Integer(limit as i64));
             let sql = format!(
-                "SELECT {COLS} FROM logs WHERE logs.id > ? AND logs.id <= ? AND {}{text} \
+                "SELECT {COLS} FROM logs WHERE logs.id > ? AND logs.id <= ? AND {} \
                  ORDER BY logs.id LIMIT ?",
                 w.sql()
             );
@@ -342,6 +327,7 @@ impl Store {
     ) -> anyhow::Result<Vec<Record>> {
         let limit = limit.clamp(1, MAX_PAGE);
         self.with_reader(|conn| {
+            let tx = conn.transaction()?;
             let mut w = Where::filters(q, false);
             w.push("logs.id <= ?".into(), [Value::Integer(upto_id)]);
             if let Some((t, id)) = after {
@@ -350,19 +336,17 @@ impl Store {
                     [Value::Integer(t), Value::Integer(t), Value::Integer(id)],
                 );
             }
-            if let Some(m) = fts_match(q) {
-                w.push(
-                    "EXISTS (SELECT 1 FROM logs_fts WHERE logs_fts MATCH ? AND rowid = logs.id)"
-                        .into(),
-                    [Value::Text(m)],
-                );
+            if let Some((clause, p)) = text_clause(q, indexed_upto(&tx)?) {
+                w.push(clause, p);
             }
             w.params.push(Value::Integer(limit as i64));
             let sql = format!(
                 "SELECT {COLS} FROM logs WHERE {} ORDER BY logs.time, logs.id LIMIT ?",
                 w.sql()
             );
-            Ok(collect(conn, &sql, &w.params)?)
+            let records = collect(&tx, &sql, &w.params)?;
+            tx.commit()?;
+            Ok(records)
         })
     }
 }
@@ -424,7 +408,7 @@ fn older_than(w: &mut Where, cursor: Option<(Micros, i64)>) {
 fn newest_plain(
     conn: &Connection,
     q: &Query,
-    text: Option<&str>,
+    upto: i64,
     cursor: Option<(Micros, i64)>,
     n: usize,
 ) -> rusqlite::Result<Vec<Record>> {
@@ -456,11 +440,8 @@ fn newest_plain(
     for (part, hint) in parts {
         let mut w = Where::filters(&part, false);
         older_than(&mut w, cursor);
-        if let Some(m) = text {
-            w.push(
-                "EXISTS (SELECT 1 FROM logs_fts WHERE logs_fts MATCH ? AND rowid = logs.id)".into(),
-                [Value::Text(m.into())],
-            );
+        if let Some((clause, p)) = text_clause(&part, upto) {
+            w.push(clause, p);
         }
         w.params.push(Value::Integer(n as i64));
         let sql = format!(
@@ -483,6 +464,7 @@ fn newest_text(
     conn: &Connection,
     q: &Query,
     fts: &str,
+    upto: i64,
     cursor: Option<(Micros, i64)>,
     n: usize,
 ) -> rusqlite::Result<Vec<Record>> {
@@ -510,9 +492,16 @@ fn newest_text(
     }
     let mut w = Where::filters(q, true);
     older_than(&mut w, cursor);
-    let sql = format!(
-        "SELECT {COLS} FROM logs_fts CROSS JOIN logs ON logs.id = logs_fts.rowid \
+    let indexed = format!(
+        "SELECT {COLS} FROM fts.logs_fts CROSS JOIN logs ON logs.id = logs_fts.rowid \
          WHERE logs_fts MATCH ? AND logs_fts.rowid >= ? AND logs_fts.rowid <= ? AND {} \
+         ORDER BY logs.time DESC, logs.id DESC LIMIT ?",
+        w.sql()
+    );
+    // Ids the index does not hold yet: their messages are checked one by one.
+    let (scan, terms) = scan_clause(q).expect("a full-text query has terms");
+    let unindexed = format!(
+        "SELECT {COLS} FROM logs WHERE logs.id >= ? AND logs.id <= ? AND {scan} AND {} \
          ORDER BY logs.time DESC, logs.id DESC LIMIT ?",
         w.sql()
     );
@@ -523,14 +512,26 @@ fn newest_text(
         let lo = hi.saturating_sub(step);
         let first_id = chunks[lo].0 << CHUNK_SHIFT;
         let last_id = ((chunks[hi - 1].0 + 1) << CHUNK_SHIFT) - 1;
-        let mut params = vec![
-            Value::Text(fts.into()),
-            Value::Integer(first_id),
-            Value::Integer(last_id),
-        ];
-        params.extend(w.params.iter().cloned());
-        params.push(Value::Integer(n as i64));
-        found.extend(collect(conn, &sql, &params)?);
+        if first_id <= upto {
+            let mut params = vec![
+                Value::Text(fts.into()),
+                Value::Integer(first_id),
+                Value::Integer(last_id.min(upto)),
+            ];
+            params.extend(w.params.iter().cloned());
+            params.push(Value::Integer(n as i64));
+            found.extend(collect(conn, &indexed, &params)?);
+        }
+        if last_id > upto {
+            let mut params = vec![
+                Value::Integer(first_id.max(upto + 1)),
+                Value::Integer(last_id),
+                terms.clone(),
+            ];
+            params.extend(w.params.iter().cloned());
+            params.push(Value::Integer(n as i64));
+            found.extend(collect(conn, &unindexed, &params)?);
+        }
         sort_newest(&mut found);
         found.truncate(n);
         hi = lo;
