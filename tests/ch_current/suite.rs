@@ -722,3 +722,53 @@ fn two_servers_on_one_clickhouse_share_records_and_live_tails() {
     let all = ndjson(&o);
     assert!(all.len() >= 3 && all.len() % 3 == 0, "{}", all.len());
 }
+
+/// What an operator checks after `loghub clickhouse init`: the table has what
+/// this server version offers (see the version table in the module docs of
+/// `backend::clickhouse`), and the full-text predicate loghub sends is one the
+/// n-gram index serves.
+#[test]
+fn schema_uses_what_the_server_version_offers() {
+    let Some(db) = Db::new("features") else {
+        return;
+    };
+    let sb = Sandbox::new();
+    send(&sb, &db.url, &fixture(), &[]);
+    let version = db.sql("SELECT version()").trim().to_string();
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap());
+    let v = (parts.next().unwrap(), parts.next().unwrap());
+    let d = db.database();
+
+    let types = db.sql(&format!(
+        "SELECT name, type FROM system.columns WHERE database = '{d}' AND table = 'logs' \
+         AND name IN ('service', 'host') ORDER BY name"
+    ));
+    let want = if v >= (20, 1) {
+        "host\tLowCardinality(String)\nservice\tLowCardinality(String)\n"
+    } else {
+        "host\tString\nservice\tString\n"
+    };
+    assert_eq!(types, want, "on {version}");
+
+    let create = db.sql(&format!("SHOW CREATE TABLE {d}.logs"));
+    if v >= (20, 3) {
+        let indexes = db.sql(&format!(
+            "SELECT name, type FROM system.data_skipping_indices WHERE database = '{d}' ORDER BY name"
+        ));
+        assert_eq!(
+            indexes, "idx_id\tminmax\nidx_message\tngrambf_v1\nidx_trace\tbloom_filter\n",
+            "on {version}"
+        );
+        let plan = db.sql(&format!(
+            "EXPLAIN indexes = 1 SELECT id FROM {d}.logs WHERE lowerUTF8(message) LIKE '%timeout%'"
+        ));
+        assert!(plan.contains("idx_message"), "on {version}: {plan}");
+    } else {
+        assert!(!create.contains("INDEX"), "on {version}: {create}");
+    }
+    assert_eq!(
+        create.contains("non_replicated_deduplication_window = 10000"),
+        v >= (22, 2),
+        "on {version}: {create}"
+    );
+}
