@@ -186,7 +186,11 @@ class Handler(BaseHTTPRequestHandler):
         text = params.get("query", "")
         if text and data:
             text += "\n"
-        text += data.decode("utf-8", errors="surrogateescape")
+        try:
+            # chDB takes the statement as text; ClickHouse would take bytes.
+            text += data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            return self.fail(1001, f"the chDB shim passes statements as text: body is not UTF-8: {e}")
         if not text.strip():
             return self.reply(200, b"Ok.\n")
         binds = {k[len("param_"):]: v for k, v in pairs if k.startswith("param_")}
