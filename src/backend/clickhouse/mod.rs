@@ -56,6 +56,13 @@
 //!
 //! DateTime64 is not used on any version: `time_us` already keeps
 //! microseconds and sorts exactly, and one column layout keeps one code path.
+//! Nor are `tokenbf_v1`/`hasToken` (whole tokens, where loghub's terms are
+//! substrings) or async inserts (one INSERT per batch is already large).
+//!
+//! Both ends of the table are tested by the same suite: Debian's 18.16
+//! (tests/clickhouse.rs) and ClickHouse 26.9's engine behind an HTTP shim
+//! (tests/ch_current/), which also checks that the n-gram index serves the
+//! search predicate.
 //!
 //! **Errors.** Connection errors, timeouts and 5xx are retryable; the
 //! exception codes for refused credentials (192, 193, 194, 516, or 401/403
