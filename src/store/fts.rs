@@ -86,7 +86,7 @@ pub(crate) fn open_writer(store: &Path, uid: i64) -> rusqlite::Result<Connection
     conn.busy_timeout(super::BUSY_TIMEOUT)?;
     conn.execute_batch(
         "PRAGMA page_size=8192; PRAGMA auto_vacuum=INCREMENTAL; \
-         PRAGMA synchronous=NORMAL; PRAGMA cache_size=-8192;",
+         PRAGMA synchronous=NORMAL; PRAGMA cache_size=-2048;",
     )?;
     conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))?;
     conn.execute_batch("PRAGMA wal_autocheckpoint=10000; PRAGMA journal_size_limit=67108864;")?;
@@ -379,7 +379,7 @@ fn run(store: &Path, uid: i64, shared: &Shared) {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         reader.busy_timeout(super::BUSY_TIMEOUT)?;
-        reader.execute_batch("PRAGMA cache_size=-4096;")?;
+        reader.execute_batch("PRAGMA cache_size=-1024;")?;
         Ok::<_, rusqlite::Error>((fts, reader))
     })();
     let (mut fts, reader) = match opened {

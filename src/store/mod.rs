@@ -54,8 +54,9 @@ pub struct Store {
     /// Batches waiting for the next group commit ([`Store::ingest_shared`]).
     queue: Mutex<Vec<ingest::Pending>>,
     /// Writes to the full-text index file other than indexing (retention),
-    /// `None` when it cannot be opened (e.g. a read-only directory).
+    /// opened on first use.
     fts_writer: Mutex<Option<Connection>>,
+    uid: i64,
     /// Fills the full-text index in the background (see `fts`).
     indexer: fts::Indexer,
 }
@@ -83,20 +84,18 @@ impl Store {
         }
         let conn = schema::open_writer(path).map_err(|e| open_error(path, e))?;
         let uid = schema::uid(&conn).map_err(|e| open_error(path, e))?;
-        let fts_writer = match fts::open_writer(path, uid) {
-            Ok(c) => Some(c),
-            // Reads still work: they check messages themselves (see `fts`).
-            Err(e) => {
-                tracing::debug!("full-text index of {} not writable: {e}", path.display());
-                None
-            }
-        };
+        // Creates the index file, or empties one of another store. Reads
+        // work without it: they check messages themselves (see `fts`).
+        if let Err(e) = fts::open_writer(path, uid) {
+            tracing::debug!("full-text index of {} not writable: {e}", path.display());
+        }
         Ok(Store {
             path: path.to_path_buf(),
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
             queue: Mutex::new(Vec::new()),
-            fts_writer: Mutex::new(fts_writer),
+            fts_writer: Mutex::new(None),
+            uid,
             indexer: fts::Indexer::new(path, uid),
         })
     }

@@ -215,10 +215,11 @@ impl Store {
             .fts_writer
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let Some(conn) = guard.as_mut() else {
-            return;
-        };
         let done = (|| {
+            if guard.is_none() {
+                *guard = Some(super::fts::open_writer(&self.path, self.uid)?);
+            }
+            let conn = guard.as_mut().expect("just opened");
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let upto: i64 = tx.query_row(
                 "SELECT value FROM fts_meta WHERE key = 'indexed_upto'",
