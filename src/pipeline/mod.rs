@@ -247,9 +247,11 @@ pub async fn run(
     }
 
     if fatal.is_some() || closed {
-        // Stop reading; whatever was read but not yet delivered is spooled below.
+        // Stop reading; whatever was read but not yet delivered is spooled
+        // below. The channel is drained, not closed: the line thread ends its
+        // input at the flag and the workers finish what they hold, so every
+        // line read reaches the spool.
         signals.stop.store(true, Ordering::Relaxed);
-        parsed_rx.close();
         while let Some(p) = parsed_rx.recv().await {
             pending.insert(p.seq, p);
         }
