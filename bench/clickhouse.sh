@@ -8,6 +8,7 @@
 #   CH_START                 script that starts the server (default .ci/clickhouse.sh;
 #                            .ci/chdb.sh with a :8124 URL for ClickHouse 26.9's engine)
 #   LOGHUB_BENCH_LOCAL=0     skip the embedded store (ClickHouse figures only)
+#   LOGHUB_BIN               a loghub binary to use instead of building one
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-10000000}
@@ -17,8 +18,8 @@ mkdir -p "$OUT"
 HOSTPORT=${URL#clickhouse://}; HOSTPORT=${HOSTPORT%%/*}; HOSTPORT=${HOSTPORT##*@}
 HTTP="http://$HOSTPORT/"
 CH_HTTP_PORT=${HOSTPORT##*:} bash "${CH_START:-.ci/clickhouse.sh}" >/dev/null
-cargo build --release --locked -q
-BIN=target/release/loghub
+if [ -z "${LOGHUB_BIN:-}" ]; then cargo build --release --locked -q; fi
+BIN=${LOGHUB_BIN:-target/release/loghub}
 CORPUS=$OUT/corpus-$N.log
 [ -s "$CORPUS" ] || python3 bench/gen_corpus.py "$N" > "$CORPUS"
 DB=${URL##*/}
