@@ -97,7 +97,7 @@ impl Dlq {
             created_ms,
             attempts,
             last_error,
-            records: batch.records.len(),
+            records: batch.len(),
         };
         let body = batch.ndjson();
         let path = format::write_file(

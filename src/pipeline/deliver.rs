@@ -1,6 +1,7 @@
 //! Delivery: batches in, acknowledgements out. Owns the in-flight limit
 //! (`--concurrency` requests, retries count inside it; a batch waiting out
-//! its backoff holds no request slot), retries with backoff, the
+//! its backoff holds no request slot, and stops waiting as soon as another
+//! request succeeds), retries with backoff, the
 //! circuit breaker, 413 splitting, per-record rejects, the bounded buffer and
 //! its `--on-full` policy, and the spool for what cannot be delivered now.
 //!
@@ -74,6 +75,8 @@ pub struct ReplayReport {
 /// A batch waiting in memory or being sent.
 struct Job {
     batch: Arc<Batch>,
+    /// `batch.len()`, counted once.
+    records: usize,
     /// Its spool file when it has one (`--durable`).
     file: Option<SpoolFile>,
 }
@@ -141,6 +144,8 @@ struct Inner {
     work: Notify,
     /// Progress (room in the buffer, a job done) for `submit` and `finish`.
     progress: Notify,
+    /// A request succeeded: batches waiting out a backoff retry now.
+    succeeded: Notify,
     /// `dlq replay`: one pass, a failed file is not tried again in this run.
     replay: bool,
     /// Whether a spool makes sense (not for stdout).
@@ -221,7 +226,7 @@ impl Inner {
                         .unwrap_or_else(|p| p.into_inner())
                         .push(path.clone());
                 }
-                Metrics::add(&self.metrics.spooled, batch.records.len() as u64);
+                Metrics::add(&self.metrics.spooled, batch.len() as u64);
                 Some(SpoolFile {
                     path,
                     header,
@@ -229,7 +234,7 @@ impl Inner {
                 })
             }
             Err(e) => {
-                self.lose(batch.records.len(), &format!("{e:#}"));
+                self.lose(batch.len(), &format!("{e:#}"));
                 None
             }
         }
@@ -250,7 +255,7 @@ impl Inner {
         }
         let failed = last_error.is_some();
         if let Some(f) = self.spool(batch, attempts, last_error) {
-            self.queue_file(f.path, batch.records.len(), true, failed);
+            self.queue_file(f.path, batch.len(), true, failed);
         }
     }
 
@@ -348,6 +353,7 @@ impl Inner {
             match res {
                 Ok(out) => {
                     self.breaker.success();
+                    self.succeeded.notify_waiters();
                     self.account(batch, &out, count);
                     self.reject(batch, &out.rejected);
                     return Ok(());
@@ -356,6 +362,11 @@ impl Inner {
                     reason,
                     retry_after,
                 }) => {
+                    // Armed before anything else can run, so no success
+                    // after this failure is missed.
+                    let succeeded = self.succeeded.notified();
+                    tokio::pin!(succeeded);
+                    succeeded.as_mut().enable();
                     attempt += 1;
                     if self.breaker.failure() {
                         Metrics::add(&self.metrics.breaker_trips, 1);
@@ -373,12 +384,27 @@ impl Inner {
                         return Err(Failure::whole(last_error, attempt));
                     }
                     Metrics::add(&self.metrics.retries, 1);
-                    tokio::time::sleep(backoff(attempt, retry_after)).await;
+                    let wait = tokio::time::sleep(backoff(attempt, retry_after));
+                    if retry_after.is_some() {
+                        // The server said when: no sooner.
+                        wait.await;
+                    } else {
+                        // The backoff is for a target that is failing. When
+                        // another request succeeds after this failure, the
+                        // target is answering and this one was a stray
+                        // failure: retry now (still within the request slots)
+                        // rather than hold the batch, and the buffer room it
+                        // takes, for the rest of the backoff.
+                        tokio::select! {
+                            _ = wait => {}
+                            _ = succeeded => {}
+                        }
+                    }
                 }
                 Err(DeliveryError::TooLarge(msg)) => {
                     self.breaker.success();
                     attempt += 1;
-                    if batch.records.len() <= 1 {
+                    if batch.len() <= 1 {
                         let reason = format!("record too large for the server (413): {msg}");
                         self.reject(batch, &[(0, reason)]);
                         return Ok(());
@@ -387,8 +413,8 @@ impl Inner {
                     tracing::info!(
                         "batch {} too large (413): split into {} + {} records",
                         batch.id,
-                        a.records.len(),
-                        b.records.len()
+                        a.len(),
+                        b.len()
                     );
                     let ra = Box::pin(self.deliver(&a, count)).await;
                     let rb = Box::pin(self.deliver(&b, count)).await;
@@ -413,7 +439,7 @@ impl Inner {
                 Err(DeliveryError::Permanent(msg)) => {
                     self.breaker.success();
                     let items: Vec<(usize, String)> =
-                        (0..batch.records.len()).map(|i| (i, msg.clone())).collect();
+                        (0..batch.len()).map(|i| (i, msg.clone())).collect();
                     self.reject(batch, &items);
                     return Ok(());
                 }
@@ -437,7 +463,7 @@ impl Inner {
         let res = self.deliver(batch, true).await;
         match (res, &job.file) {
             (Ok(()), None) => {}
-            (Ok(()), Some(f)) => self.delivered_file(f, batch.records.len()),
+            (Ok(()), Some(f)) => self.delivered_file(f, job.records),
             (Err(fail), None) => {
                 if fail.closed {
                     return;
@@ -491,7 +517,7 @@ impl Inner {
                 }
                 let retry = !self.replay && self.stopped().is_none();
                 if retry {
-                    self.queue_file(f.path.clone(), batch.records.len(), f.own, true);
+                    self.queue_file(f.path.clone(), batch.len(), f.own, true);
                 }
             }
             Some(parts) => {
@@ -502,7 +528,7 @@ impl Inner {
                         Some(fail.error.clone()),
                     ) {
                         if !self.replay && self.stopped().is_none() {
-                            self.queue_file(nf.path, p.records.len(), true, true);
+                            self.queue_file(nf.path, p.len(), true, true);
                         }
                     } else {
                         // The DLQ cannot be written: keep the original file.
@@ -513,7 +539,7 @@ impl Inner {
                     tracing::warn!("{e:#}");
                 }
                 if f.own {
-                    Metrics::add(&self.metrics.unspooled, batch.records.len() as u64);
+                    Metrics::add(&self.metrics.unspooled, batch.len() as u64);
                 }
             }
         }
@@ -558,7 +584,7 @@ impl Inner {
         };
         let count = p.own || self.replay;
         match self.deliver(&batch, count).await {
-            Ok(()) => self.delivered_file(&file, batch.records.len()),
+            Ok(()) => self.delivered_file(&file, batch.len()),
             Err(fail) => self.failed_file(&file, &batch, fail),
         }
         drop(claim);
@@ -584,20 +610,63 @@ impl Inner {
 /// Splits a batch in halves; the halves get ids derived from the batch's, so
 /// a retry or replay of a half is still de-duplicated by the server.
 fn split(batch: &Batch) -> (Batch, Batch) {
-    let mid = batch.records.len() / 2;
-    let nd = batch.ndjson();
-    let cut = memchr::memchr_iter(b'\n', &nd)
-        .nth(mid - 1)
-        .map_or(nd.len(), |i| i + 1);
-    let half = |records: &[crate::record::Record], ndjson: &[u8], tag: &str| Batch {
-        id: format!("{}.{tag}", batch.id),
+    let n = batch.len();
+    let (a, b) = cut(batch, n / 2);
+    (
+        Batch {
+            id: format!("{}.0", batch.id),
+            ..a
+        },
+        Batch {
+            id: format!("{}.1", batch.id),
+            ..b
+        },
+    )
+}
+
+/// The first `at` records of a batch and the rest (records when it carries
+/// them, and its JSON lines when it has them). The parts keep the batch's id.
+fn cut(batch: &Batch, at: usize) -> (Batch, Batch) {
+    let nd: &[u8] = &batch.ndjson;
+    let pos = match at {
+        0 => 0,
+        _ => memchr::memchr_iter(b'\n', nd)
+            .nth(at - 1)
+            .map_or(nd.len(), |i| i + 1),
+    };
+    let at_records = at.min(batch.records.len());
+    let part = |records: &[crate::record::Record], ndjson: &[u8]| Batch {
+        id: batch.id.clone(),
         records: records.to_vec(),
         ndjson: ndjson.to_vec(),
     };
     (
-        half(&batch.records[..mid], &nd[..cut], "0"),
-        half(&batch.records[mid..], &nd[cut..], "1"),
+        part(&batch.records[..at_records], &nd[..pos]),
+        part(&batch.records[at_records..], &nd[pos..]),
     )
+}
+
+/// Cuts a batch into batches of at most `max` records, each with a new id
+/// (they are new batches, never sent under the old one).
+pub(crate) fn split_every(batch: Batch, max: usize) -> Vec<Batch> {
+    let max = max.max(1);
+    let mut out = Vec::new();
+    let mut rest = batch;
+    while rest.len() > max {
+        let (a, b) = cut(&rest, max);
+        out.push(Batch {
+            id: uuid::Uuid::new_v4().to_string(),
+            ..a
+        });
+        rest = b;
+    }
+    if !rest.is_empty() {
+        out.push(Batch {
+            id: uuid::Uuid::new_v4().to_string(),
+            ..rest
+        });
+    }
+    out
 }
 
 async fn worker(inner: Arc<Inner>) {
@@ -616,7 +685,7 @@ async fn worker(inner: Arc<Inner>) {
                 return;
             }
             if let Some(job) = st.queue.pop_front() {
-                let n = job.batch.records.len();
+                let n = job.records;
                 st.queued_records -= n;
                 st.inflight_records += n;
                 let id = inner.next_job.fetch_add(1, Ordering::Relaxed);
@@ -652,14 +721,18 @@ async fn worker(inner: Arc<Inner>) {
                     let st = inner.lock();
                     st.inflight
                         .get(&id)
-                        .map(|j| (j.batch.clone(), j.file.clone()))
+                        .map(|j| (j.batch.clone(), j.file.clone(), j.records))
                 };
-                if let Some((batch, file)) = batch {
-                    let job = Job { batch, file };
+                if let Some((batch, file, records)) = batch {
+                    let job = Job {
+                        batch,
+                        records,
+                        file,
+                    };
                     inner.run_job(&job).await;
                     let mut st = inner.lock();
                     st.inflight.remove(&id);
-                    st.inflight_records -= job.batch.records.len();
+                    st.inflight_records -= job.records;
                 }
                 inner.progress.notify_waiters();
             }
@@ -738,6 +811,7 @@ impl Deliverer {
             state: Mutex::new(State::default()),
             work: Notify::new(),
             progress: Notify::new(),
+            succeeded: Notify::new(),
             replay,
             spooling,
             next_job: AtomicU64::new(0),
@@ -789,7 +863,7 @@ impl Deliverer {
     /// already wait in memory (queued + in flight).
     pub async fn submit(&mut self, batch: Batch) -> Result<(), Stop> {
         let inner = &self.inner;
-        let n = batch.records.len();
+        let n = batch.len();
         if let Some(s) = inner.stopped() {
             // Read but not deliverable in this run: keep it.
             if s != Stop::Closed && n > 0 {
@@ -810,6 +884,7 @@ impl Deliverer {
         };
         let mut job = Some(Job {
             batch: Arc::new(batch),
+            records: n,
             file,
         });
         loop {
@@ -867,7 +942,7 @@ impl Deliverer {
                         while used + n > inner.cfg.max_buffer
                             && let Some(old) = st.queue.pop_front()
                         {
-                            let m = old.batch.records.len();
+                            let m = old.records;
                             st.queued_records -= m;
                             used -= m;
                             Metrics::add(&inner.metrics.dropped, m as u64);
@@ -895,7 +970,7 @@ impl Deliverer {
     /// Spools batches without trying to send them (the run is stopping).
     pub async fn spool_now(&mut self, batches: Vec<Batch>) {
         for b in batches {
-            if !b.records.is_empty() {
+            if !b.is_empty() {
                 self.inner
                     .spool_and_queue(&b, 0, Some("the run stopped early".into()));
             }

@@ -93,6 +93,7 @@ struct Chunk {
 
 struct Parsed {
     seq: u64,
+    /// The records (empty when only their JSON form is kept).
     records: Vec<Record>,
     /// One JSON line per record (when encoding), with `ends[i]` the end offset
     /// of record i.
@@ -129,6 +130,9 @@ pub async fn run(
         deliver_ctx,
     } = plan;
 
+    // A target that only sends the JSON form gets batches without records:
+    // each worker drops a record once encoded (see `Backend::needs_records`).
+    let keep_records = !encode || backend.needs_records();
     let mut deliverer = Deliverer::start(backend, &delivery, deliver_ctx, metrics.clone()).await?;
 
     // Reader thread: blocking reads of every input in turn.
@@ -185,8 +189,16 @@ pub async fn run(
                         Ok(c) => c,
                         Err(_) => return,
                     };
-                    let parsed =
-                        parse_chunk(chunk, parser, enricher, redactor, min_level, encode, &m);
+                    let parsed = parse_chunk(
+                        chunk,
+                        parser,
+                        enricher,
+                        redactor,
+                        min_level,
+                        encode,
+                        keep_records,
+                        &m,
+                    );
                     if tx.blocking_send(parsed).is_err() {
                         return;
                     }
@@ -540,6 +552,7 @@ impl LineSplitter {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn parse_chunk(
     chunk: Chunk,
     parser: &Parser,
@@ -547,9 +560,10 @@ fn parse_chunk(
     redactor: &redact::Redactor,
     min_level: Option<Level>,
     encode: bool,
+    keep_records: bool,
     metrics: &Metrics,
 ) -> Parsed {
-    let mut records = Vec::with_capacity(chunk.events.len());
+    let mut records = Vec::with_capacity(if keep_records { chunk.events.len() } else { 0 });
     let (mut ndjson, mut ends) = (Vec::new(), Vec::new());
     if encode {
         // Sized once for the whole chunk (input plus the record's fixed keys):
@@ -559,6 +573,7 @@ fn parse_chunk(
         ends.reserve(chunk.events.len());
     }
     let mut filtered = 0;
+    let mut kept = 0;
     for ev in chunk.events {
         let mut r = parser.parse(&ev.text, chunk.read_time);
         if min_level.is_some_and(|m| r.level < m) {
@@ -572,9 +587,12 @@ fn parse_chunk(
             ndjson.push(b'\n');
             ends.push(ndjson.len());
         }
-        records.push(r);
+        kept += 1;
+        if keep_records {
+            records.push(r);
+        }
     }
-    Metrics::add(&metrics.records, records.len() as u64 + filtered);
+    Metrics::add(&metrics.records, kept + filtered);
     Metrics::add(&metrics.filtered, filtered);
     Parsed {
         seq: chunk.seq,
@@ -591,6 +609,8 @@ struct BatchBuilder {
     interval: Duration,
     records: Vec<Record>,
     ndjson: Vec<u8>,
+    /// Records in the open batch (kept in `records`, or only in `ndjson`).
+    count: usize,
     bytes: usize,
     opened: Instant,
 }
@@ -603,44 +623,60 @@ impl BatchBuilder {
             interval: d.flush_interval,
             records: Vec::new(),
             ndjson: Vec::new(),
+            count: 0,
             bytes: 0,
             opened: Instant::now(),
         }
     }
 
     fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.count == 0
     }
 
     fn due(&self) -> bool {
-        !self.records.is_empty() && self.opened.elapsed() >= self.interval
+        self.count > 0 && self.opened.elapsed() >= self.interval
     }
 
     /// Adds a parsed chunk; returns the batches it completed.
     fn push(&mut self, p: Parsed) -> Vec<Batch> {
         let mut done = Vec::new();
         let encoded = !p.ends.is_empty();
+        let n = if encoded {
+            p.ends.len()
+        } else {
+            p.records.len()
+        };
+        let mut records = p.records.into_iter();
         let mut start = 0;
-        for (i, r) in p.records.into_iter().enumerate() {
-            if self.records.is_empty() {
+        for i in 0..n {
+            if self.count == 0 {
                 self.opened = Instant::now();
             }
-            let size = if encoded {
-                p.ends[i] - start
-            } else {
-                r.approx_size()
+            let r = records.next();
+            let size = match &r {
+                _ if encoded => p.ends[i] - start,
+                Some(r) => r.approx_size(),
+                None => 0,
             };
-            if !self.records.is_empty() && self.bytes + size > self.max_bytes {
+            if self.count > 0 && self.bytes + size > self.max_bytes {
                 done.push(self.take());
                 self.opened = Instant::now();
             }
             if encoded {
+                if self.ndjson.is_empty() {
+                    // One allocation per batch, not a doubling series.
+                    self.ndjson
+                        .reserve(self.max_bytes.min(size * self.max_records) + size);
+                }
                 self.ndjson.extend_from_slice(&p.ndjson[start..p.ends[i]]);
                 start = p.ends[i];
             }
             self.bytes += size;
-            self.records.push(r);
-            if self.records.len() >= self.max_records {
+            self.count += 1;
+            if let Some(r) = r {
+                self.records.push(r);
+            }
+            if self.count >= self.max_records {
                 done.push(self.take());
             }
         }
@@ -648,33 +684,33 @@ impl BatchBuilder {
     }
 
     fn push_all(&mut self, p: Parsed) {
-        let encoded = !p.ends.is_empty();
+        self.count += if p.ends.is_empty() {
+            p.records.len()
+        } else {
+            p.ends.len()
+        };
         self.records.extend(p.records);
-        if encoded {
-            self.ndjson.extend_from_slice(&p.ndjson);
-        }
+        self.ndjson.extend_from_slice(&p.ndjson);
     }
 
     fn take(&mut self) -> Batch {
         self.bytes = 0;
+        self.count = 0;
         let mut b = Batch::new(std::mem::take(&mut self.records));
         b.ndjson = std::mem::take(&mut self.ndjson);
+        if b.ndjson.capacity() > 2 * b.ndjson.len() + 4096 {
+            // A batch cut early (flush interval) gives back what was reserved
+            // for a full one: the buffer bounds records, not reservations.
+            b.ndjson.shrink_to_fit();
+        }
         b
     }
 
     /// Everything left, in batches of the usual size.
     fn take_all(&mut self) -> Vec<Batch> {
-        let all = self.take();
-        if all.records.len() <= self.max_records {
-            return if all.records.is_empty() {
-                vec![]
-            } else {
-                vec![all]
-            };
+        if self.count == 0 {
+            return vec![];
         }
-        all.records
-            .chunks(self.max_records)
-            .map(|c| Batch::new(c.to_vec()))
-            .collect()
+        deliver::split_every(self.take(), self.max_records)
     }
 }
