@@ -84,31 +84,65 @@ pub fn write_file(
     body: &[u8],
     sync: bool,
 ) -> Result<PathBuf> {
+    Ok(write(dir, name, header, body, sync, false)?.0)
+}
+
+/// [`write_file`], and the file comes back claimed by this process: the
+/// claim is taken on the temporary file, before the rename makes it visible,
+/// so no other process (a `dlq replay`) can ever claim it first.
+pub fn write_file_claimed(
+    dir: &Path,
+    name: &str,
+    header: &Header,
+    body: &[u8],
+    sync: bool,
+) -> Result<(PathBuf, super::lock::Claim)> {
+    let (path, file) = write(dir, name, header, body, sync, true)?;
+    let file = file.expect("claimed on request");
+    Ok((path.clone(), super::lock::Claim::held(file, path)))
+}
+
+fn write(
+    dir: &Path,
+    name: &str,
+    header: &Header,
+    body: &[u8],
+    sync: bool,
+    claim: bool,
+) -> Result<(PathBuf, Option<File>)> {
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp"));
-    let res = (|| -> std::io::Result<()> {
+    let res = (|| -> std::io::Result<Option<File>> {
         let f = File::create(&tmp)?;
+        if claim {
+            // A fresh file nobody else has open: this cannot be contended.
+            fs4::fs_std::FileExt::lock_exclusive(&f)?;
+        }
         let mut gz = flate2::write::GzEncoder::new(
-            std::io::BufWriter::with_capacity(256 * 1024, f),
+            std::io::BufWriter::with_capacity(256 * 1024, &f),
             flate2::Compression::fast(),
         );
         serde_json::to_writer(&mut gz, header)?;
         gz.write_all(b"\n")?;
         gz.write_all(body)?;
-        let f = gz.finish()?.into_inner().map_err(|e| e.into_error())?;
+        gz.finish()?.into_inner().map_err(|e| e.into_error())?;
         if sync {
             f.sync_all()?;
         }
-        drop(f);
         std::fs::rename(&tmp, &path)?;
-        if sync { sync_dir(dir) } else { Ok(()) }
+        if sync {
+            sync_dir(dir)?;
+        }
+        // The lock lives with the open file, which the rename keeps.
+        Ok(claim.then_some(f))
     })();
-    if let Err(e) = res {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e)
-            .with_context(|| format!("cannot write to the DLQ directory {}", dir.display()));
+    match res {
+        Ok(f) => Ok((path, f)),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e).with_context(|| format!("cannot write to the DLQ directory {}", dir.display()))
+        }
     }
-    Ok(path)
 }
 
 /// fsyncs a file written without sync. A file already gone is fine.

@@ -87,6 +87,9 @@ struct SpoolFile {
     header: Header,
     /// Written by this run (counted in `spooled`).
     own: bool,
+    /// Held while the batch waits in memory and is sent from there
+    /// (`--durable`), so a concurrent `dlq replay` skips the file.
+    _claim: Option<Arc<lock::Claim>>,
 }
 
 /// A spool file waiting to be (re-)sent.
@@ -204,6 +207,18 @@ impl Inner {
     /// Writes a batch to the spool. On failure the run stops: the records
     /// can be kept nowhere and are counted as lost.
     fn spool(&self, batch: &Batch, attempts: u32, last_error: Option<String>) -> Option<SpoolFile> {
+        self.spool_file(batch, attempts, last_error, false)
+    }
+
+    /// [`Inner::spool`]; with `claim`, the file comes back claimed by this
+    /// process (a `--durable` batch about to be sent from memory).
+    fn spool_file(
+        &self,
+        batch: &Batch,
+        attempts: u32,
+        last_error: Option<String>,
+        claim: bool,
+    ) -> Option<SpoolFile> {
         // Durable runs sync every file; others sync what is left at the end.
         let sync = self.cfg.durable;
         // One writer at a time: the disk is one, and many threads each
@@ -211,15 +226,23 @@ impl Inner {
         // (Waited for inside `blocking`, never on an async thread.)
         match blocking(|| {
             let _writer = self.spool_writer.lock().unwrap_or_else(|p| p.into_inner());
-            self.dlq.spool_with(
-                &self.ctx.target_key,
-                batch,
-                attempts,
-                last_error.clone(),
-                sync,
-            )
+            if claim {
+                self.dlq
+                    .spool_claimed(&self.ctx.target_key, batch, sync)
+                    .map(|(path, header, c)| (path, header, Some(Arc::new(c))))
+            } else {
+                self.dlq
+                    .spool_with(
+                        &self.ctx.target_key,
+                        batch,
+                        attempts,
+                        last_error.clone(),
+                        sync,
+                    )
+                    .map(|(path, header)| (path, header, None))
+            }
         }) {
-            Ok((path, header)) => {
+            Ok((path, header, claim)) => {
                 if !sync {
                     self.unsynced
                         .lock()
@@ -231,6 +254,7 @@ impl Inner {
                     path,
                     header,
                     own: true,
+                    _claim: claim,
                 })
             }
             Err(e) => {
@@ -581,6 +605,7 @@ impl Inner {
             path: claim.path.clone(),
             header,
             own: p.own,
+            _claim: None,
         };
         let count = p.own || self.replay;
         match self.deliver(&batch, count).await {
@@ -875,7 +900,7 @@ impl Deliverer {
             return Ok(());
         }
         let file = if inner.cfg.durable {
-            match inner.spool(&batch, 0, None) {
+            match inner.spool_file(&batch, 0, None, true) {
                 Some(f) => Some(f),
                 None => return Err(inner.stopped().unwrap_or(Stop::Closed)),
             }
@@ -1113,5 +1138,38 @@ impl Deliverer {
             report.fatal = Some(m);
         }
         report
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(n: usize) -> Batch {
+        let mut b = Batch::new(Vec::new());
+        for i in 0..n {
+            b.ndjson
+                .extend_from_slice(format!("{{\"message\":\"m{i}\"}}\n").as_bytes());
+        }
+        b
+    }
+
+    #[test]
+    fn batches_of_json_lines_split_and_cut_on_line_ends() {
+        let b = lines(5);
+        assert_eq!(b.len(), 5);
+        let (x, y) = split(&b);
+        assert_eq!((x.len(), y.len()), (2, 3));
+        assert_eq!([x.ndjson.clone(), y.ndjson.clone()].concat(), b.ndjson);
+        assert_eq!(x.id, format!("{}.0", b.id));
+        let parts = split_every(lines(7), 3);
+        assert_eq!(
+            parts.iter().map(Batch::len).collect::<Vec<_>>(),
+            vec![3, 3, 1]
+        );
+        assert!(parts.iter().all(|p| p.ndjson.ends_with(b"\n")));
+        let ids: std::collections::HashSet<&String> = parts.iter().map(|p| &p.id).collect();
+        assert_eq!(ids.len(), 3, "each part is a batch of its own");
+        assert!(split_every(lines(0), 3).is_empty());
     }
 }

@@ -102,7 +102,8 @@ struct Parsed {
 }
 
 enum Block {
-    Data(Vec<u8>),
+    /// A read buffer and how much of it the read filled.
+    Data(Vec<u8>, usize),
     /// The end of one input: a partial last line is a line.
     EndOfInput,
     Error(String),
@@ -137,11 +138,14 @@ pub async fn run(
 
     // Reader thread: blocking reads of every input in turn.
     let (block_tx, block_rx) = sync_channel::<Block>(4);
+    // Read buffers go back to the reader once split, so a read does not
+    // allocate and zero a fresh block (pipes fill a quarter of one per read).
+    let (spare_tx, spare_rx) = sync_channel::<Vec<u8>>(8);
     let reader_metrics = metrics.clone();
     let reader_stop = signals.clone();
     std::thread::Builder::new()
         .name("loghub-read".into())
-        .spawn(move || read_inputs(inputs, block_tx, &reader_metrics, &reader_stop))
+        .spawn(move || read_inputs(inputs, block_tx, &spare_rx, &reader_metrics, &reader_stop))
         .context("starting the reader thread")?;
 
     // Line thread: lines, tee, multiline, chunks.
@@ -167,7 +171,7 @@ pub async fn run(
                 carry: Vec::new(),
                 skipping: false,
             };
-            lines.run(block_rx, &line_stop, silence)
+            lines.run(block_rx, &spare_tx, &line_stop, silence)
         })
         .context("starting the line thread")?;
 
@@ -343,7 +347,13 @@ impl Signals {
     }
 }
 
-fn read_inputs(inputs: Vec<Input>, tx: SyncSender<Block>, metrics: &Metrics, signals: &Signals) {
+fn read_inputs(
+    inputs: Vec<Input>,
+    tx: SyncSender<Block>,
+    spare: &Receiver<Vec<u8>>,
+    metrics: &Metrics,
+    signals: &Signals,
+) {
     for input in inputs {
         let mut reader: Box<dyn Read> = match &input {
             Input::Stdin => Box::new(std::io::stdin().lock()),
@@ -359,13 +369,12 @@ fn read_inputs(inputs: Vec<Input>, tx: SyncSender<Block>, metrics: &Metrics, sig
             if signals.stop.load(Ordering::Relaxed) {
                 return;
             }
-            let mut buf = vec![0u8; READ_BLOCK];
+            let mut buf = spare.try_recv().unwrap_or_else(|_| vec![0u8; READ_BLOCK]);
             match reader.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => {
-                    buf.truncate(n);
                     Metrics::add(&metrics.bytes_in, n as u64);
-                    if tx.send(Block::Data(buf)).is_err() {
+                    if tx.send(Block::Data(buf, n)).is_err() {
                         return;
                     }
                 }
@@ -403,18 +412,25 @@ struct LineSplitter {
 }
 
 impl LineSplitter {
-    fn run(&mut self, rx: Receiver<Block>, signals: &Signals, silence: Duration) {
+    fn run(
+        &mut self,
+        rx: Receiver<Block>,
+        spare: &SyncSender<Vec<u8>>,
+        signals: &Signals,
+        silence: Duration,
+    ) {
         let mut last_data = Instant::now();
         loop {
             if signals.stop.load(Ordering::Relaxed) {
                 break;
             }
             match rx.recv_timeout(silence) {
-                Ok(Block::Data(buf)) => {
+                Ok(Block::Data(buf, n)) => {
                     last_data = Instant::now();
-                    if !self.feed(&buf) {
+                    if !self.feed(&buf[..n]) {
                         return;
                     }
+                    let _ = spare.try_send(buf);
                 }
                 Ok(Block::EndOfInput) => {
                     if !self.end_line() || !self.flush_all() {
