@@ -232,6 +232,32 @@ pub fn read_batch(path: &Path) -> Result<(Header, Batch)> {
     Ok((header, batch))
 }
 
+/// [`read_batch`] for targets that send the JSON lines only (see
+/// `Backend::needs_records`): every line is still checked to be a JSON
+/// object, without building records.
+pub fn read_batch_lines(path: &Path) -> Result<(Header, Batch)> {
+    let (header, body) = read_raw(path)?;
+    if header.kind != Kind::Batch {
+        bail!("{}: not a spooled batch", path.display());
+    }
+    for (i, line) in body.split(|&b| b == b'\n').enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        if line.first() != Some(&b'{') {
+            bail!("{}: record {} is not a JSON object", path.display(), i + 1);
+        }
+        serde_json::from_slice::<serde::de::IgnoredAny>(line)
+            .with_context(|| format!("{}: record {} is not valid JSON", path.display(), i + 1))?;
+    }
+    let batch = Batch {
+        id: header.batch_id.clone(),
+        records: Vec::new(),
+        ndjson: body,
+    };
+    Ok((header, batch))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +292,15 @@ mod tests {
         assert_eq!(h, header(1));
         assert_eq!(b.records[0].message, "hello");
         assert_eq!(b.ndjson, body);
+        let (h, b) = read_batch_lines(&p).unwrap();
+        assert_eq!(h, header(1));
+        assert_eq!((b.records.len(), b.len(), &b.ndjson), (0, 1, &body));
+
+        // Lines that are not JSON objects are refused like a damaged file.
+        for bad in [&b"not json\n"[..], b"[1]\n", b"{\"a\":\n"] {
+            let q = write_atomic(dir.path(), "b.ndjson.gz", &header(1), bad).unwrap();
+            assert!(read_batch_lines(&q).is_err(), "{bad:?}");
+        }
 
         let bytes = std::fs::read(&p).unwrap();
         std::fs::write(&p, &bytes[..bytes.len() - 6]).unwrap();

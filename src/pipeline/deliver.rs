@@ -591,7 +591,15 @@ impl Inner {
                 return;
             }
         };
-        let (header, batch) = match blocking(|| format::read_batch(&claim.path)) {
+        let lines_only = !self.backend.needs_records();
+        let read = || {
+            if lines_only {
+                format::read_batch_lines(&claim.path)
+            } else {
+                format::read_batch(&claim.path)
+            }
+        };
+        let (header, batch) = match blocking(read) {
             Ok(x) => x,
             // Gone between the claim and the read: whoever removed it had
             // claimed it before us and delivered it; nothing to quarantine.
