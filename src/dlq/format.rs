@@ -185,15 +185,22 @@ fn parse_header(path: &Path, line: &str) -> Result<Header> {
 /// Reads a whole file: the header and the raw record lines (each ending in
 /// `\n`). Fails on a damaged gzip stream or a record count that disagrees.
 pub fn read_raw(path: &Path) -> Result<(Header, Vec<u8>)> {
-    let f = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut all = Vec::new();
-    flate2::read::GzDecoder::new(BufReader::new(f))
+    let file = std::fs::read(path).with_context(|| format!("cannot open {}", path.display()))?;
+    // One allocation of the right size: the gzip trailer ends with the
+    // uncompressed length (trusted only as a hint, and capped).
+    let hint = file.len().checked_sub(4).map_or(0, |i| {
+        u32::from_le_bytes(file[i..].try_into().expect("4 bytes")) as usize
+    });
+    let mut all = Vec::with_capacity(hint.min(file.len().saturating_mul(64)).min(64 << 20) + 1);
+    flate2::read::GzDecoder::new(&file[..])
         .read_to_end(&mut all)
         .with_context(|| format!("{}: damaged or truncated gzip data", path.display()))?;
+    drop(file);
     let nl = memchr::memchr(b'\n', &all)
         .with_context(|| format!("{}: no header line", path.display()))?;
     let header = parse_header(path, &String::from_utf8_lossy(&all[..nl]))?;
-    let mut body = all.split_off(nl + 1);
+    all.drain(..nl + 1);
+    let mut body = all;
     if !body.is_empty() && !body.ends_with(b"\n") {
         body.push(b'\n');
     }

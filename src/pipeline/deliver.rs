@@ -169,6 +169,7 @@ struct Inner {
     report: Mutex<ReplayReport>,
     /// The latest delivery error, for the spool header and the final warning.
     last_error: Mutex<Option<String>>,
+    buffers: Option<Arc<super::Buffers>>,
 }
 
 /// Runs blocking file work without stalling the async threads.
@@ -182,6 +183,15 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 }
 
 impl Inner {
+    /// A batch is done with: its JSON buffer goes back for the next one.
+    fn recycle(&self, batch: Arc<Batch>) {
+        if let Some(b) = &self.buffers
+            && let Ok(batch) = Arc::try_unwrap(batch)
+        {
+            b.give(batch.ndjson);
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -763,9 +773,15 @@ async fn worker(inner: Arc<Inner>) {
                         file,
                     };
                     inner.run_job(&job).await;
-                    let mut st = inner.lock();
-                    st.inflight.remove(&id);
-                    st.inflight_records -= job.records;
+                    let done = {
+                        let mut st = inner.lock();
+                        st.inflight_records -= job.records;
+                        st.inflight.remove(&id)
+                    };
+                    drop(job);
+                    if let Some(done) = done {
+                        inner.recycle(done.batch);
+                    }
                 }
                 inner.progress.notify_waiters();
             }
@@ -797,13 +813,16 @@ pub struct Deliverer {
 }
 
 impl Deliverer {
+    /// Starts the workers. `buffers`: where a batch's JSON buffer goes once
+    /// the batch is done with (delivered or spooled), for the next batch.
     pub async fn start(
         backend: Arc<dyn Backend>,
         cfg: &DeliveryConfig,
         ctx: Context,
         metrics: Arc<Metrics>,
+        buffers: Option<Arc<super::Buffers>>,
     ) -> Result<Self> {
-        let d = Self::new(backend, cfg, ctx, metrics, false);
+        let d = Self::new(backend, cfg, ctx, metrics, false, buffers);
         if d.inner.spooling {
             d.adopt_earlier_files();
         }
@@ -816,6 +835,7 @@ impl Deliverer {
         ctx: Context,
         metrics: Arc<Metrics>,
         replay: bool,
+        buffers: Option<Arc<super::Buffers>>,
     ) -> Self {
         // `--concurrency` requests in flight (retries included) for remote
         // targets; more workers than that, so that batches waiting out a
@@ -852,6 +872,7 @@ impl Deliverer {
             resent: AtomicU64::new(0),
             report: Mutex::new(ReplayReport::default()),
             last_error: Mutex::new(None),
+            buffers,
         });
         let mut tasks = JoinSet::new();
         for _ in 0..workers {
@@ -963,6 +984,7 @@ impl Deliverer {
                         drop(st);
                         let j = job.take().expect("job");
                         inner.spool_and_queue(&j.batch, 0, None);
+                        inner.recycle(j.batch);
                         return Ok(());
                     }
                     OnFull::Block => {}
@@ -1131,7 +1153,7 @@ impl Deliverer {
     ) -> ReplayReport {
         let mut cfg = cfg.clone();
         cfg.durable = false;
-        let d = Self::new(backend, &cfg, ctx, metrics, true);
+        let d = Self::new(backend, &cfg, ctx, metrics, true, None);
         for (path, records) in files {
             d.inner.queue_file(path, records, false, false);
         }

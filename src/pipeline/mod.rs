@@ -131,11 +131,19 @@ pub async fn run(
         deliver_ctx,
     } = plan;
 
-    limit_malloc_arenas();
+    tune_malloc();
     // A target that only sends the JSON form gets batches without records:
     // each worker drops a record once encoded (see `Backend::needs_records`).
     let keep_records = !encode || backend.needs_records();
-    let mut deliverer = Deliverer::start(backend, &delivery, deliver_ctx, metrics.clone()).await?;
+    let buffers = Arc::new(Buffers::default());
+    let mut deliverer = Deliverer::start(
+        backend,
+        &delivery,
+        deliver_ctx,
+        metrics.clone(),
+        Some(buffers.clone()),
+    )
+    .await?;
 
     // Reader thread: blocking reads of every input in turn.
     let (block_tx, block_rx) = sync_channel::<Block>(4);
@@ -185,6 +193,7 @@ pub async fn run(
         let tx = parsed_tx.clone();
         let shared = shared.clone();
         let m = metrics.clone();
+        let buffers = buffers.clone();
         std::thread::Builder::new()
             .name(format!("loghub-parse-{i}"))
             .spawn(move || {
@@ -202,6 +211,7 @@ pub async fn run(
                         min_level,
                         encode,
                         keep_records,
+                        &buffers,
                         &m,
                     );
                     if tx.blocking_send(parsed).is_err() {
@@ -216,7 +226,7 @@ pub async fn run(
     // Batcher: reorder, cut batches, hand them to the deliverer.
     let mut pending: BTreeMap<u64, Parsed> = BTreeMap::new();
     let mut next_seq = 0u64;
-    let mut cur = BatchBuilder::new(&delivery);
+    let mut cur = BatchBuilder::new(&delivery, buffers);
     let mut tick = tokio::time::interval(
         delivery
             .flush_interval
@@ -299,17 +309,57 @@ pub async fn run(
     })
 }
 
-/// glibc gives every thread that meets a busy arena an arena of its own (up
-/// to 8 per core), and memory freed into one is not reused by the others.
-/// With the pipeline's threads, tokio's blocking threads and the spool's
-/// reads, peak RSS of one and the same run varied from 35 to 250 MiB (a
-/// 503 phase of `bench/ship.sh`); two arenas kept it near 35 MiB at no
-/// measurable cost in throughput.
-fn limit_malloc_arenas() {
+/// Big byte buffers (a chunk's or a batch's JSON lines) given back after use
+/// and taken again, so the steady stream of them does not go through the
+/// allocator: with glibc, buffers of varying sizes freed on other threads
+/// fragmented the heap until peak RSS grew with the input.
+#[derive(Default)]
+pub struct Buffers {
+    free: Mutex<Vec<Vec<u8>>>,
+}
+
+impl Buffers {
+    /// At most this many wait here (a few MiB).
+    const KEEP: usize = 12;
+
+    /// An empty buffer with room for at least `min` bytes.
+    pub fn take(&self, min: usize) -> Vec<u8> {
+        let spare = self.free.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        match spare {
+            Some(mut v) => {
+                v.reserve(min);
+                v
+            }
+            None => Vec::with_capacity(min),
+        }
+    }
+
+    /// Gives a buffer back (its contents are dropped).
+    pub fn give(&self, mut v: Vec<u8>) {
+        // Small ones are cheap to allocate; huge ones are not kept.
+        if v.capacity() < 64 * 1024 || v.capacity() > 8 << 20 {
+            return;
+        }
+        v.clear();
+        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+        if free.len() < Self::KEEP {
+            free.push(v);
+        }
+    }
+}
+
+/// glibc's malloc, tuned for the pipeline's threads: two arenas (glibc gives
+/// every thread that meets a busy arena one of its own, up to 8 per core),
+/// and a fixed mmap threshold, so the few big transient buffers that are not
+/// pooled (spool files written and read back) go back to the system when
+/// freed instead of fragmenting the heap. Before, peak RSS of the same run
+/// (a 503 phase of `bench/ship.sh`) varied from 35 to 250 MiB.
+fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; it is thread-safe.
+    // SAFETY: mallopt only sets allocator parameters; it is thread-safe.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
     }
 }
 
@@ -592,6 +642,7 @@ fn parse_chunk(
     min_level: Option<Level>,
     encode: bool,
     keep_records: bool,
+    buffers: &Buffers,
     metrics: &Metrics,
 ) -> Parsed {
     let mut records = Vec::with_capacity(if keep_records { chunk.events.len() } else { 0 });
@@ -600,7 +651,7 @@ fn parse_chunk(
         // Sized once for the whole chunk (input plus the record's fixed keys):
         // growing a chunk-sized buffer by doubling copies it several times.
         let text: usize = chunk.events.iter().map(|e| e.text.len()).sum();
-        ndjson.reserve(text + text / 4 + 160 * chunk.events.len());
+        ndjson = buffers.take(text + text / 4 + 160 * chunk.events.len());
         ends.reserve(chunk.events.len());
     }
     let mut filtered = 0;
@@ -644,10 +695,11 @@ struct BatchBuilder {
     count: usize,
     bytes: usize,
     opened: Instant,
+    buffers: Arc<Buffers>,
 }
 
 impl BatchBuilder {
-    fn new(d: &DeliveryConfig) -> Self {
+    fn new(d: &DeliveryConfig, buffers: Arc<Buffers>) -> Self {
         BatchBuilder {
             max_records: d.batch_size,
             max_bytes: d.batch_bytes,
@@ -657,6 +709,7 @@ impl BatchBuilder {
             count: 0,
             bytes: 0,
             opened: Instant::now(),
+            buffers,
         }
     }
 
@@ -694,10 +747,11 @@ impl BatchBuilder {
                 self.opened = Instant::now();
             }
             if encoded {
-                if self.ndjson.is_empty() {
-                    // One allocation per batch, not a doubling series.
-                    self.ndjson
-                        .reserve(self.max_bytes.min(size * self.max_records) + size);
+                if self.ndjson.capacity() == 0 {
+                    // One buffer per batch, not a doubling series.
+                    self.ndjson = self
+                        .buffers
+                        .take(self.max_bytes.min(size * self.max_records) + size);
                 }
                 self.ndjson.extend_from_slice(&p.ndjson[start..p.ends[i]]);
                 start = p.ends[i];
@@ -711,6 +765,7 @@ impl BatchBuilder {
                 done.push(self.take());
             }
         }
+        self.buffers.give(p.ndjson);
         done
     }
 
@@ -743,5 +798,29 @@ impl BatchBuilder {
             return vec![];
         }
         deliver::split_every(self.take(), self.max_records)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffers_come_back_empty_with_room_and_stay_bounded() {
+        let b = Buffers::default();
+        let mut v = b.take(100 * 1024);
+        v.extend_from_slice(b"abc");
+        let cap = v.capacity();
+        b.give(v);
+        let w = b.take(10);
+        assert!(w.is_empty());
+        assert_eq!(w.capacity(), cap, "the same buffer is reused");
+        for _ in 0..Buffers::KEEP + 5 {
+            b.give(Vec::with_capacity(128 * 1024));
+        }
+        assert_eq!(b.free.lock().unwrap().len(), Buffers::KEEP);
+        // Small buffers are not worth keeping.
+        b.give(Vec::with_capacity(10));
+        assert_eq!(b.free.lock().unwrap().len(), Buffers::KEEP);
     }
 }
