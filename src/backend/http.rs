@@ -149,15 +149,7 @@ fn write_logs_body(ndjson: &[u8], out: &mut impl std::io::Write) -> std::io::Res
 pub fn compress_logs(ndjson: &[u8], c: Compression) -> std::io::Result<Vec<u8>> {
     match c {
         Compression::None => Ok(logs_body(ndjson)),
-        Compression::Gzip => {
-            // JSON logs shrink 6–10×; sized so the output rarely regrows.
-            let mut e = flate2::write::GzEncoder::new(
-                Vec::with_capacity(ndjson.len() / 6 + 64),
-                flate2::Compression::fast(),
-            );
-            write_logs_body(ndjson, &mut e)?;
-            e.finish()
-        }
+        Compression::Gzip => gzip_logs(ndjson),
         Compression::Zstd => {
             let mut e = zstd::stream::Encoder::new(Vec::with_capacity(ndjson.len() / 6 + 64), 1)?;
             e.include_contentsize(false)?;
@@ -165,6 +157,42 @@ pub fn compress_logs(ndjson: &[u8], c: Compression) -> std::io::Result<Vec<u8>> 
             e.finish()
         }
     }
+}
+
+/// gzip (level 1) of the `{"logs":[…]}` body, with one deflate state per
+/// thread reused from batch to batch: a fresh one is a few hundred KiB to
+/// allocate (and fault in) for every request.
+fn gzip_logs(ndjson: &[u8]) -> std::io::Result<Vec<u8>> {
+    use flate2::write::DeflateEncoder;
+    use std::cell::RefCell;
+    thread_local! {
+        static DEFLATE: RefCell<Option<DeflateEncoder<Vec<u8>>>> = const { RefCell::new(None) };
+    }
+    /// RFC 1952: magic, deflate, no flags, no mtime, no extra flags, unknown OS.
+    const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    DEFLATE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let enc = slot
+            .get_or_insert_with(|| DeflateEncoder::new(Vec::new(), flate2::Compression::fast()));
+        let res = (|| {
+            // JSON logs shrink 6–10×; sized so the output rarely regrows.
+            let mut out = Vec::with_capacity(ndjson.len() / 6 + 64);
+            out.extend_from_slice(&HEADER);
+            enc.reset(out)?;
+            let mut w = flate2::CrcWriter::new(&mut *enc);
+            write_logs_body(ndjson, &mut w)?;
+            let (crc, len) = (w.crc().sum(), w.crc().amount());
+            let mut out = enc.reset(Vec::new())?;
+            out.extend_from_slice(&crc.to_le_bytes());
+            out.extend_from_slice(&len.to_le_bytes());
+            Ok(out)
+        })();
+        if res.is_err() {
+            // Never reuse a state left in the middle of a stream.
+            *slot = None;
+        }
+        res
+    })
 }
 
 /// Compressed bodies of batches whose last attempt failed and will be
@@ -480,7 +508,8 @@ mod tests {
         let body = logs_body(nd.as_bytes());
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(v["logs"].as_array().unwrap().len(), 100);
-        for c in [Compression::Gzip, Compression::Zstd] {
+        // Gzip twice: the second reuses the thread's deflate state.
+        for c in [Compression::Gzip, Compression::Zstd, Compression::Gzip] {
             let z = compress_logs(nd.as_bytes(), c).unwrap();
             let mut out = Vec::new();
             match c {
