@@ -57,7 +57,10 @@ run() {
     t1=$(now)
     SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
     RSS_MB=$(awk '/Maximum resident/ { printf "%.0f", $6 / 1024 }' "$TMP/time.$name")
-    echo "$name: exit $rc, $(printf %.2f "$SECS") s, $(mibs "$SECS") MiB/s, peak RSS ${RSS_MB} MiB; $(tr -d ' \n' < "$TMP/stats.$name.json" | grep -o '"delivered":[0-9]*,"batches":[0-9]*\|"requests":[0-9]*,"retries":[0-9]*,"spooled":[0-9]*' | tr '\n' ' ')"
+    # CPU time (user + sys) of loghub alone: steadier than wall time on a
+    # shared machine.
+    CPU=$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$TMP/time.$name")
+    echo "$name: exit $rc, $(printf %.2f "$SECS") s, $(mibs "$SECS") MiB/s, cpu ${CPU} s, peak RSS ${RSS_MB} MiB; $(tr -d ' \n' < "$TMP/stats.$name.json" | grep -o '"delivered":[0-9]*,"batches":[0-9]*\|"requests":[0-9]*,"retries":[0-9]*,"spooled":[0-9]*' | tr '\n' ' ')"
 }
 
 t0=$(now); gzip -1 < "$TMP/corpus.log" > /dev/null; t1=$(now)
@@ -68,6 +71,7 @@ start_receiver
 run fault-free
 OK_SECS=$SECS
 OK_RSS=$RSS_MB
+OK_CPU=$CPU
 
 start_receiver --fail-percent 30
 run fail-30pct
@@ -80,6 +84,7 @@ PHASE_RSS=$RSS_MB
 echo
 echo "== summary =="
 echo "throughput fault-free:      $(mibs "$OK_SECS") MiB/s  (gzip -1 alone: $(mibs "$GZ_SECS") MiB/s; ratio $(awk -v a="$GZ_SECS" -v b="$OK_SECS" 'BEGIN { printf "%.2f", a / b }'))"
+echo "cpu fault-free:             ${OK_CPU} s of loghub for $((BYTES / 1048576)) MiB (gzip -1: $(printf %.2f "$GZ_SECS") s wall)"
 echo "peak RSS fault-free:        ${OK_RSS} MiB"
 echo "30% of requests failing:    $(mibs "$FAIL_SECS") MiB/s  (ratio to fault-free $(awk -v a="$OK_SECS" -v b="$FAIL_SECS" 'BEGIN { printf "%.2f", a / b }'))"
 echo "peak RSS with a 503 phase:  ${PHASE_RSS} MiB"

@@ -257,6 +257,8 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
         }
         'loghub;dlq;replay' {
             [CompletionResult]::new('--all-to', '--all-to', [CompletionResultType]::ParameterName, 'Replay towards this target instead of each file''s own')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Timeout of one request (default: the config''s `timeout`, else 30s)')
+            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries per batch before its file is kept for the next replay (default: the config''s `max_retries`, else 8)')
             [CompletionResult]::new('--dlq-dir', '--dlq-dir', [CompletionResultType]::ParameterName, 'Dead-letter queue directory [env: LOGHUB_DLQ_DIR]')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')

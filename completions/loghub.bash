@@ -566,13 +566,21 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__dlq__subcmd__replay)
-            opts="-v -q -h -V --wait --all-to --dlq-dir --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            opts="-v -q -h -V --wait --all-to --timeout --max-retries --dlq-dir --url --to --api-key --profile --config --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --all-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-retries)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -245,6 +245,8 @@ set edit:completion:arg-completer[loghub] = {|@words|
         }
         &'loghub;dlq;replay'= {
             cand --all-to 'Replay towards this target instead of each file''s own'
+            cand --timeout 'Timeout of one request (default: the config''s `timeout`, else 30s)'
+            cand --max-retries 'Retries per batch before its file is kept for the next replay (default: the config''s `max_retries`, else 8)'
             cand --dlq-dir 'Dead-letter queue directory [env: LOGHUB_DLQ_DIR]'
             cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'

@@ -225,6 +225,8 @@ complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subco
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l all-to -d 'Replay towards this target instead of each file\'s own' -r
+complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l timeout -d 'Timeout of one request (default: the config\'s `timeout`, else 30s)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l max-retries -d 'Retries per batch before its file is kept for the next replay (default: the config\'s `max_retries`, else 8)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l dlq-dir -d 'Dead-letter queue directory [env: LOGHUB_DLQ_DIR]' -r -F
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r

@@ -349,6 +349,12 @@ pub enum DlqCommand {
         /// Replay towards this target instead of each file's own
         #[arg(long)]
         all_to: Option<String>,
+        /// Timeout of one request (default: the config's `timeout`, else 30s)
+        #[arg(long, value_name = "DURATION")]
+        timeout: Option<String>,
+        /// Retries per batch before its file is kept for the next replay (default: the config's `max_retries`, else 8)
+        #[arg(long)]
+        max_retries: Option<u32>,
     },
     /// Delete spooled batches
     Purge {

@@ -347,3 +347,92 @@ fn a_durable_send_that_cannot_deliver_leaves_everything_for_replay() {
     assert_exactly_once(&server, &expected);
     assert_eq!(queued(&sb), 0);
 }
+
+#[test]
+fn replay_takes_its_own_timeout_and_max_retries() {
+    // --max-retries: one file against a server that always fails gets
+    // exactly 1 + 2 requests (the default would be 1 + 8).
+    let server = FaultServer::start(policy(|_| Fault::Status(503, None)));
+    let sb = Sandbox::new();
+    spool(&sb, &server.url(), 1, 5);
+    let out = sb.run(&["dlq", "replay", "--max-retries", "2"], b"");
+    assert_code(&out, 3);
+    assert_eq!(server.requests(), 3);
+    let h = Dlq::new(sb.dlq()).entries().unwrap()[0]
+        .header
+        .clone()
+        .unwrap();
+    assert_eq!(h.attempts, 1 + 3, "attempts so far are kept in the file");
+
+    // --timeout: a server slower than it is given up on with that timeout.
+    let slow = FaultServer::start(policy(|_| Fault::DelayAccept(Duration::from_secs(5))));
+    let sb = Sandbox::new();
+    spool(&sb, &slow.url(), 1, 5);
+    let out = sb.run(
+        &["dlq", "replay", "--timeout", "300ms", "--max-retries", "0"],
+        b"",
+    );
+    assert_code(&out, 3);
+    let h = Dlq::new(sb.dlq()).entries().unwrap()[0]
+        .header
+        .clone()
+        .unwrap();
+    let err = h.last_error.unwrap_or_default();
+    assert!(err.contains("timed out after 300ms"), "{err}");
+
+    // A bad value is a usage error naming the flag.
+    let out = sb.run(&["dlq", "replay", "--timeout", "soon"], b"");
+    assert_code(&out, 2);
+    assert!(stderr(&out).contains("--timeout"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_replay_during_a_durable_send_leaves_the_files_the_send_holds() {
+    // A slow server and one request at a time: the durable send's batches
+    // wait in its memory queue, each already in the spool, while a replay
+    // of the same DLQ runs. Each batch must be sent by one of them only.
+    let server = FaultServer::start(policy(|_| Fault::DelayAccept(Duration::from_millis(25))));
+    let sb = Sandbox::new();
+    let lines: Vec<String> = (0..2000).map(|i| format!("held-{i:05}")).collect();
+    let mut data = lines.join("\n").into_bytes();
+    data.push(b'\n');
+    let mut child = sb
+        .cmd(&[
+            "send",
+            "--to",
+            &server.url(),
+            "--durable",
+            "--batch-size",
+            "20",
+            "--flush-interval",
+            "50ms",
+            "--concurrency",
+            "1",
+            "--max-buffer",
+            "100000",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&data).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while queued(&sb) < 500 {
+        assert!(
+            Instant::now() < deadline,
+            "the send never queued its batches"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let replay = sb.run(&["dlq", "replay"], b"");
+    let sent = child.wait_with_output().unwrap();
+    assert_code(&sent, 0);
+    // The files the send held were busy for the replay: kept, not sent.
+    assert!([0, 3].contains(&replay.status.code().unwrap()));
+    let keys = server.keys();
+    let distinct: HashSet<&String> = keys.iter().collect();
+    assert_eq!(keys.len(), distinct.len(), "a batch was sent twice");
+    assert_exactly_once(&server, &lines);
+    assert_eq!(queued(&sb), 0);
+}

@@ -1,10 +1,11 @@
 //! A loghub server (or anything speaking SPEC §4) as a target. This file holds
 //! the client and the ingest side; `http_read.rs` the reading side.
 //!
-//! Ingest is `POST {base}/api/v1/ingest` with `{"logs":[…]}` built straight
-//! from the batch's JSON lines (no second encoding), compressed on a blocking
-//! thread, with the batch id as `Idempotency-Key` so a retry or a replay of a
-//! batch the server already stored stores nothing. Every answer is mapped to
+//! Ingest is `POST {base}/api/v1/ingest` with `{"logs":[…]}` compressed
+//! straight from the batch's JSON lines (no second encoding, no body-sized
+//! copy), with the batch id as `Idempotency-Key` so a retry or a replay of a
+//! batch the server already stored stores nothing; a retry reuses the
+//! compressed body. Every answer is mapped to
 //! a [`DeliveryError`] kind here, in one function, so the pipeline only ever
 //! branches on kinds.
 
@@ -29,6 +30,7 @@ pub struct HttpBackend {
     timeout: Duration,
     /// `host:port`, for messages.
     host: String,
+    retry_bodies: std::sync::Mutex<BodyCache>,
 }
 
 impl HttpBackend {
@@ -58,6 +60,7 @@ impl HttpBackend {
             compression: opts.compression.unwrap_or(Compression::Gzip),
             timeout,
             host,
+            retry_bodies: Default::default(),
         })
     }
 
@@ -116,32 +119,112 @@ impl HttpBackend {
 /// `{"logs":[…]}` from NDJSON lines: the newlines become commas.
 pub fn logs_body(ndjson: &[u8]) -> Vec<u8> {
     let mut body = Vec::with_capacity(ndjson.len() + 16);
-    body.extend_from_slice(b"{\"logs\":[");
-    let start = body.len();
-    body.extend_from_slice(ndjson.strip_suffix(b"\n").unwrap_or(ndjson));
-    for b in &mut body[start..] {
-        if *b == b'\n' {
-            *b = b',';
-        }
-    }
-    body.extend_from_slice(b"]}");
+    write_logs_body(ndjson, &mut body).expect("writing to a Vec");
     body
 }
 
-/// Compresses a body (gzip level 1 or zstd level 1).
-pub fn compress(body: Vec<u8>, c: Compression) -> std::io::Result<Vec<u8>> {
-    use std::io::Write;
+/// Writes `{"logs":[…]}` from NDJSON lines to `out` in pieces of a small
+/// scratch buffer that stays in cache: no body-sized copy is ever made,
+/// whatever the batch size.
+fn write_logs_body(ndjson: &[u8], out: &mut impl std::io::Write) -> std::io::Result<()> {
+    const PIECE: usize = 32 * 1024;
+    let lines = ndjson.strip_suffix(b"\n").unwrap_or(ndjson);
+    let mut scratch = Vec::with_capacity(PIECE.min(lines.len()) + 16);
+    scratch.extend_from_slice(b"{\"logs\":[");
+    for piece in lines.chunks(PIECE) {
+        let start = scratch.len();
+        scratch.extend_from_slice(piece);
+        for nl in memchr::memchr_iter(b'\n', piece) {
+            scratch[start + nl] = b',';
+        }
+        out.write_all(&scratch)?;
+        scratch.clear();
+    }
+    scratch.extend_from_slice(b"]}");
+    out.write_all(&scratch)
+}
+
+/// The compressed `{"logs":[…]}` body of NDJSON lines (gzip level 1, zstd
+/// level 1, or none).
+pub fn compress_logs(ndjson: &[u8], c: Compression) -> std::io::Result<Vec<u8>> {
     match c {
-        Compression::None => Ok(body),
-        Compression::Gzip => {
-            let mut e = flate2::write::GzEncoder::new(
-                Vec::with_capacity(body.len() / 6),
-                flate2::Compression::fast(),
-            );
-            e.write_all(&body)?;
+        Compression::None => Ok(logs_body(ndjson)),
+        Compression::Gzip => gzip_logs(ndjson),
+        Compression::Zstd => {
+            let mut e = zstd::stream::Encoder::new(Vec::with_capacity(ndjson.len() / 6 + 64), 1)?;
+            e.include_contentsize(false)?;
+            write_logs_body(ndjson, &mut e)?;
             e.finish()
         }
-        Compression::Zstd => zstd::bulk::compress(&body, 1),
+    }
+}
+
+/// gzip (level 1) of the `{"logs":[…]}` body, with one deflate state per
+/// thread reused from batch to batch: a fresh one is a few hundred KiB to
+/// allocate (and fault in) for every request.
+fn gzip_logs(ndjson: &[u8]) -> std::io::Result<Vec<u8>> {
+    use flate2::write::DeflateEncoder;
+    use std::cell::RefCell;
+    thread_local! {
+        static DEFLATE: RefCell<Option<DeflateEncoder<Vec<u8>>>> = const { RefCell::new(None) };
+    }
+    /// RFC 1952: magic, deflate, no flags, no mtime, no extra flags, unknown OS.
+    const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    DEFLATE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let enc = slot
+            .get_or_insert_with(|| DeflateEncoder::new(Vec::new(), flate2::Compression::fast()));
+        let res = (|| {
+            // JSON logs shrink 6–10×; sized so the output rarely regrows.
+            let mut out = Vec::with_capacity(ndjson.len() / 6 + 64);
+            out.extend_from_slice(&HEADER);
+            enc.reset(out)?;
+            let mut w = flate2::CrcWriter::new(&mut *enc);
+            write_logs_body(ndjson, &mut w)?;
+            let (crc, len) = (w.crc().sum(), w.crc().amount());
+            let mut out = enc.reset(Vec::new())?;
+            out.extend_from_slice(&crc.to_le_bytes());
+            out.extend_from_slice(&len.to_le_bytes());
+            Ok(out)
+        })();
+        if res.is_err() {
+            // Never reuse a state left in the middle of a stream.
+            *slot = None;
+        }
+        res
+    })
+}
+
+/// Compressed bodies of batches whose last attempt failed and will be
+/// retried, so a retry storm does not compress each batch again. Bounded in
+/// bytes; the oldest entry goes first.
+#[derive(Default)]
+struct BodyCache {
+    entries: std::collections::VecDeque<(String, Vec<u8>)>,
+    bytes: usize,
+}
+
+impl BodyCache {
+    const MAX_BYTES: usize = 4 << 20;
+
+    fn take(&mut self, id: &str) -> Option<Vec<u8>> {
+        let i = self.entries.iter().position(|(k, _)| k == id)?;
+        let (_, body) = self.entries.remove(i)?;
+        self.bytes -= body.len();
+        Some(body)
+    }
+
+    fn put(&mut self, id: &str, body: Vec<u8>) {
+        if body.len() > Self::MAX_BYTES / 4 {
+            return;
+        }
+        self.bytes += body.len();
+        self.entries.push_back((id.to_string(), body));
+        while self.bytes > Self::MAX_BYTES
+            && let Some((_, old)) = self.entries.pop_front()
+        {
+            self.bytes -= old.len();
+        }
     }
 }
 
@@ -249,20 +332,36 @@ impl Backend for HttpBackend {
     }
 
     async fn ingest(&self, batch: &Batch) -> Result<IngestOutcome, DeliveryError> {
-        let ndjson = batch.ndjson().into_owned();
-        let compression = self.compression;
-        // Compression is CPU work: keep it off the async threads.
-        let body = tokio::task::spawn_blocking(move || compress(logs_body(&ndjson), compression))
-            .await
-            .map_err(|e| DeliveryError::Fatal(format!("compressing a batch: {e}")))?
-            .map_err(|e| DeliveryError::Fatal(format!("compressing a batch: {e}")))?;
+        let cached = self
+            .retry_bodies
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take(&batch.id);
+        let body = match cached {
+            Some(b) => b,
+            None => {
+                let compression = self.compression;
+                let nd = batch.ndjson();
+                // Compression is CPU work: this thread stops serving other
+                // tasks meanwhile (the runtime hands them to another), and
+                // the batch is read in place, never copied.
+                let compress = || compress_logs(&nd, compression);
+                let res = match tokio::runtime::Handle::try_current() {
+                    Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+                        tokio::task::block_in_place(compress)
+                    }
+                    _ => compress(),
+                };
+                res.map_err(|e| DeliveryError::Fatal(format!("compressing a batch: {e}")))?
+            }
+        };
         let wire_bytes = body.len() as u64;
         let mut req = self
             .client
             .post(format!("{}/api/v1/ingest", self.base))
             .header(CONTENT_TYPE, "application/json")
             .header("Idempotency-Key", &batch.id);
-        match compression {
+        match self.compression {
             Compression::Gzip => req = req.header(CONTENT_ENCODING, "gzip"),
             Compression::Zstd => req = req.header(CONTENT_ENCODING, "zstd"),
             Compression::None => {}
@@ -270,22 +369,35 @@ impl Backend for HttpBackend {
         if let Some(k) = &self.api_key {
             req = req.header("X-API-Key", k);
         }
-        let resp = req
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| self.transport_error(&e))?;
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let body = resp.bytes().await.map_err(|e| self.transport_error(&e))?;
-        map_response(
-            status,
-            &headers,
-            &body,
-            batch.records.len(),
-            wire_bytes,
-            self.api_key.is_some(),
-        )
+        // Kept for a retry only when one is likely: a copy of the compressed
+        // body (a fraction of the batch) is cheaper than compressing again.
+        let keep = body.clone();
+        let res = async {
+            let resp = req
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| self.transport_error(&e))?;
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let body = resp.bytes().await.map_err(|e| self.transport_error(&e))?;
+            map_response(
+                status,
+                &headers,
+                &body,
+                batch.len(),
+                wire_bytes,
+                self.api_key.is_some(),
+            )
+        }
+        .await;
+        if matches!(res, Err(DeliveryError::Retryable { .. })) {
+            self.retry_bodies
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .put(&batch.id, keep);
+        }
+        res
     }
 
     async fn query(&self, q: &Query, cursor: Option<&str>, limit: usize) -> Result<QueryPage> {
@@ -306,6 +418,10 @@ impl Backend for HttpBackend {
 
     fn is_remote(&self) -> bool {
         true
+    }
+
+    fn needs_records(&self) -> bool {
+        false
     }
 }
 
@@ -386,5 +502,26 @@ mod tests {
             b"{\"logs\":[{\"a\":1},{\"b\":2}]}"
         );
         assert_eq!(logs_body(b""), b"{\"logs\":[]}");
+        // Lines across the scratch buffer's pieces keep their commas.
+        let line = format!("{{\"m\":\"{}\"}}\n", "x".repeat(1000));
+        let nd = line.repeat(100);
+        let body = logs_body(nd.as_bytes());
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["logs"].as_array().unwrap().len(), 100);
+        // Gzip twice: the second reuses the thread's deflate state.
+        for c in [Compression::Gzip, Compression::Zstd, Compression::Gzip] {
+            let z = compress_logs(nd.as_bytes(), c).unwrap();
+            let mut out = Vec::new();
+            match c {
+                Compression::Gzip => {
+                    use std::io::Read;
+                    flate2::read::GzDecoder::new(&z[..])
+                        .read_to_end(&mut out)
+                        .unwrap();
+                }
+                _ => out = zstd::decode_all(&z[..]).unwrap(),
+            }
+            assert_eq!(out, body, "{c:?}");
+        }
     }
 }

@@ -45,6 +45,21 @@ impl Batch {
         }
     }
 
+    /// How many records the batch holds: `records.len()`, or for a batch
+    /// that carries only its JSON form (see [`Backend::needs_records`]) the
+    /// number of NDJSON lines (JSON escapes newlines, so one line is one record).
+    pub fn len(&self) -> usize {
+        if self.records.is_empty() {
+            memchr::memchr_iter(b'\n', &self.ndjson).count()
+        } else {
+            self.records.len()
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty() && self.ndjson.is_empty()
+    }
+
     /// The records as NDJSON (one JSON object per line, each ending in `\n`).
     pub fn ndjson(&self) -> std::borrow::Cow<'_, [u8]> {
         if !self.ndjson.is_empty() || self.records.is_empty() {
@@ -160,6 +175,15 @@ pub trait Backend: Send + Sync {
     /// Whether retries and the spool make sense (false for stdout).
     fn is_remote(&self) -> bool {
         false
+    }
+
+    /// Whether `ingest` reads `Batch::records`. Targets that only send the
+    /// JSON form say no, and the send pipeline then drops each record on the
+    /// worker that encoded it: their batches carry `ndjson` alone (and
+    /// [`Batch::len`] counts its lines), which keeps memory and the
+    /// allocator's cross-thread work down.
+    fn needs_records(&self) -> bool {
+        true
     }
 }
 

@@ -41,12 +41,16 @@ impl Backend for StdoutBackend {
         // still shows its records promptly.
         match out.write_all(&buf).and_then(|_| out.flush()) {
             Ok(()) => Ok(IngestOutcome {
-                accepted: batch.records.len(),
+                accepted: batch.len(),
                 rejected: vec![],
                 wire_bytes: buf.len() as u64,
             }),
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(DeliveryError::Closed),
             Err(e) => Err(DeliveryError::Fatal(format!("writing to stdout: {e}"))),
         }
+    }
+
+    fn needs_records(&self) -> bool {
+        false
     }
 }

@@ -26,7 +26,23 @@ pub async fn run(mut cfg: Config, args: DlqArgs) -> Result<Exit> {
     match args.command {
         DlqCommand::List { output } => list(&dlq, output),
         DlqCommand::Show { file } => show(&dlq, &file, cfg.quiet),
-        DlqCommand::Replay { wait, all_to } => replay(&cfg, &dlq, wait, all_to).await,
+        DlqCommand::Replay {
+            wait,
+            all_to,
+            timeout,
+            max_retries,
+        } => {
+            // The replay's own limits: a cron job may want a short timeout and
+            // few retries, the next run tries again anyway.
+            if let Some(t) = timeout {
+                cfg.delivery.timeout = config::parse_duration(&t)
+                    .map_err(|e| UsageError(format!("--timeout: {e:#}")))?;
+            }
+            if let Some(n) = max_retries {
+                cfg.delivery.max_retries = n;
+            }
+            replay(&cfg, &dlq, wait, all_to).await
+        }
         DlqCommand::Purge { older_than, all } => purge(&dlq, older_than.as_deref(), all, cfg.quiet),
     }
 }

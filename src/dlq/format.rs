@@ -84,31 +84,65 @@ pub fn write_file(
     body: &[u8],
     sync: bool,
 ) -> Result<PathBuf> {
+    Ok(write(dir, name, header, body, sync, false)?.0)
+}
+
+/// [`write_file`], and the file comes back claimed by this process: the
+/// claim is taken on the temporary file, before the rename makes it visible,
+/// so no other process (a `dlq replay`) can ever claim it first.
+pub fn write_file_claimed(
+    dir: &Path,
+    name: &str,
+    header: &Header,
+    body: &[u8],
+    sync: bool,
+) -> Result<(PathBuf, super::lock::Claim)> {
+    let (path, file) = write(dir, name, header, body, sync, true)?;
+    let file = file.expect("claimed on request");
+    Ok((path.clone(), super::lock::Claim::held(file, path)))
+}
+
+fn write(
+    dir: &Path,
+    name: &str,
+    header: &Header,
+    body: &[u8],
+    sync: bool,
+    claim: bool,
+) -> Result<(PathBuf, Option<File>)> {
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp"));
-    let res = (|| -> std::io::Result<()> {
+    let res = (|| -> std::io::Result<Option<File>> {
         let f = File::create(&tmp)?;
+        if claim {
+            // A fresh file nobody else has open: this cannot be contended.
+            fs4::fs_std::FileExt::lock_exclusive(&f)?;
+        }
         let mut gz = flate2::write::GzEncoder::new(
-            std::io::BufWriter::with_capacity(256 * 1024, f),
+            std::io::BufWriter::with_capacity(256 * 1024, &f),
             flate2::Compression::fast(),
         );
         serde_json::to_writer(&mut gz, header)?;
         gz.write_all(b"\n")?;
         gz.write_all(body)?;
-        let f = gz.finish()?.into_inner().map_err(|e| e.into_error())?;
+        gz.finish()?.into_inner().map_err(|e| e.into_error())?;
         if sync {
             f.sync_all()?;
         }
-        drop(f);
         std::fs::rename(&tmp, &path)?;
-        if sync { sync_dir(dir) } else { Ok(()) }
+        if sync {
+            sync_dir(dir)?;
+        }
+        // The lock lives with the open file, which the rename keeps.
+        Ok(claim.then_some(f))
     })();
-    if let Err(e) = res {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e)
-            .with_context(|| format!("cannot write to the DLQ directory {}", dir.display()));
+    match res {
+        Ok(f) => Ok((path, f)),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e).with_context(|| format!("cannot write to the DLQ directory {}", dir.display()))
+        }
     }
-    Ok(path)
 }
 
 /// fsyncs a file written without sync. A file already gone is fine.
@@ -151,15 +185,22 @@ fn parse_header(path: &Path, line: &str) -> Result<Header> {
 /// Reads a whole file: the header and the raw record lines (each ending in
 /// `\n`). Fails on a damaged gzip stream or a record count that disagrees.
 pub fn read_raw(path: &Path) -> Result<(Header, Vec<u8>)> {
-    let f = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut all = Vec::new();
-    flate2::read::GzDecoder::new(BufReader::new(f))
+    let file = std::fs::read(path).with_context(|| format!("cannot open {}", path.display()))?;
+    // One allocation of the right size: the gzip trailer ends with the
+    // uncompressed length (trusted only as a hint, and capped).
+    let hint = file.len().checked_sub(4).map_or(0, |i| {
+        u32::from_le_bytes(file[i..].try_into().expect("4 bytes")) as usize
+    });
+    let mut all = Vec::with_capacity(hint.min(file.len().saturating_mul(64)).min(64 << 20) + 1);
+    flate2::read::GzDecoder::new(&file[..])
         .read_to_end(&mut all)
         .with_context(|| format!("{}: damaged or truncated gzip data", path.display()))?;
+    drop(file);
     let nl = memchr::memchr(b'\n', &all)
         .with_context(|| format!("{}: no header line", path.display()))?;
     let header = parse_header(path, &String::from_utf8_lossy(&all[..nl]))?;
-    let mut body = all.split_off(nl + 1);
+    all.drain(..nl + 1);
+    let mut body = all;
     if !body.is_empty() && !body.ends_with(b"\n") {
         body.push(b'\n');
     }
@@ -193,6 +234,32 @@ pub fn read_batch(path: &Path) -> Result<(Header, Batch)> {
     let batch = Batch {
         id: header.batch_id.clone(),
         records,
+        ndjson: body,
+    };
+    Ok((header, batch))
+}
+
+/// [`read_batch`] for targets that send the JSON lines only (see
+/// `Backend::needs_records`): every line is still checked to be a JSON
+/// object, without building records.
+pub fn read_batch_lines(path: &Path) -> Result<(Header, Batch)> {
+    let (header, body) = read_raw(path)?;
+    if header.kind != Kind::Batch {
+        bail!("{}: not a spooled batch", path.display());
+    }
+    for (i, line) in body.split(|&b| b == b'\n').enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        if line.first() != Some(&b'{') {
+            bail!("{}: record {} is not a JSON object", path.display(), i + 1);
+        }
+        serde_json::from_slice::<serde::de::IgnoredAny>(line)
+            .with_context(|| format!("{}: record {} is not valid JSON", path.display(), i + 1))?;
+    }
+    let batch = Batch {
+        id: header.batch_id.clone(),
+        records: Vec::new(),
         ndjson: body,
     };
     Ok((header, batch))
@@ -232,6 +299,15 @@ mod tests {
         assert_eq!(h, header(1));
         assert_eq!(b.records[0].message, "hello");
         assert_eq!(b.ndjson, body);
+        let (h, b) = read_batch_lines(&p).unwrap();
+        assert_eq!(h, header(1));
+        assert_eq!((b.records.len(), b.len(), &b.ndjson), (0, 1, &body));
+
+        // Lines that are not JSON objects are refused like a damaged file.
+        for bad in [&b"not json\n"[..], b"[1]\n", b"{\"a\":\n"] {
+            let q = write_atomic(dir.path(), "b.ndjson.gz", &header(1), bad).unwrap();
+            assert!(read_batch_lines(&q).is_err(), "{bad:?}");
+        }
 
         let bytes = std::fs::read(&p).unwrap();
         std::fs::write(&p, &bytes[..bytes.len() - 6]).unwrap();

@@ -43,6 +43,14 @@ pub struct Claim {
     pub path: PathBuf,
 }
 
+impl Claim {
+    /// A claim on a file this process just wrote and locked (see
+    /// `format::write_file_claimed`).
+    pub(crate) fn held(file: File, path: PathBuf) -> Claim {
+        Claim { _file: file, path }
+    }
+}
+
 /// Claims `path`. `Ok(None)` when another process holds it, or when the file
 /// is gone (delivered and deleted by whoever held it before us).
 pub fn claim(path: &Path) -> Result<Option<Claim>> {

@@ -89,16 +89,7 @@ impl Dlq {
     ) -> Result<(PathBuf, Header)> {
         Self::ensure(&self.dir)?;
         let created_ms = unix_ms();
-        let header = Header {
-            loghub_dlq: format::VERSION,
-            kind: Kind::Batch,
-            target: target.to_string(),
-            batch_id: batch.id.clone(),
-            created_ms,
-            attempts,
-            last_error,
-            records: batch.records.len(),
-        };
+        let header = self.header(target, batch, created_ms, attempts, last_error);
         let body = batch.ndjson();
         let path = format::write_file(
             &self.dir,
@@ -108,6 +99,48 @@ impl Dlq {
             sync,
         )?;
         Ok((path, header))
+    }
+
+    /// [`Dlq::spool_with`], and the file comes back claimed by this process
+    /// (see [`format::write_file_claimed`]): a `send --durable` holds its
+    /// queued files so that a concurrent `dlq replay` leaves them alone.
+    pub fn spool_claimed(
+        &self,
+        target: &str,
+        batch: &Batch,
+        sync: bool,
+    ) -> Result<(PathBuf, Header, lock::Claim)> {
+        Self::ensure(&self.dir)?;
+        let created_ms = unix_ms();
+        let header = self.header(target, batch, created_ms, 0, None);
+        let (path, claim) = format::write_file_claimed(
+            &self.dir,
+            &format::file_name(created_ms, &batch.id),
+            &header,
+            &batch.ndjson(),
+            sync,
+        )?;
+        Ok((path, header, claim))
+    }
+
+    fn header(
+        &self,
+        target: &str,
+        batch: &Batch,
+        created_ms: i64,
+        attempts: u32,
+        last_error: Option<String>,
+    ) -> Header {
+        Header {
+            loghub_dlq: format::VERSION,
+            kind: Kind::Batch,
+            target: target.to_string(),
+            batch_id: batch.id.clone(),
+            created_ms,
+            attempts,
+            last_error,
+            records: batch.len(),
+        }
     }
 
     /// Rewrites a spooled file in place with a new header (attempts, last

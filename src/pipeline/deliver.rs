@@ -1,6 +1,7 @@
 //! Delivery: batches in, acknowledgements out. Owns the in-flight limit
 //! (`--concurrency` requests, retries count inside it; a batch waiting out
-//! its backoff holds no request slot), retries with backoff, the
+//! its backoff holds no request slot, and stops waiting as soon as another
+//! request succeeds), retries with backoff, the
 //! circuit breaker, 413 splitting, per-record rejects, the bounded buffer and
 //! its `--on-full` policy, and the spool for what cannot be delivered now.
 //!
@@ -74,6 +75,8 @@ pub struct ReplayReport {
 /// A batch waiting in memory or being sent.
 struct Job {
     batch: Arc<Batch>,
+    /// `batch.len()`, counted once.
+    records: usize,
     /// Its spool file when it has one (`--durable`).
     file: Option<SpoolFile>,
 }
@@ -84,6 +87,9 @@ struct SpoolFile {
     header: Header,
     /// Written by this run (counted in `spooled`).
     own: bool,
+    /// Held while the batch waits in memory and is sent from there
+    /// (`--durable`), so a concurrent `dlq replay` skips the file.
+    _claim: Option<Arc<lock::Claim>>,
 }
 
 /// A spool file waiting to be (re-)sent.
@@ -141,6 +147,8 @@ struct Inner {
     work: Notify,
     /// Progress (room in the buffer, a job done) for `submit` and `finish`.
     progress: Notify,
+    /// A request succeeded: batches waiting out a backoff retry now.
+    succeeded: Notify,
     /// `dlq replay`: one pass, a failed file is not tried again in this run.
     replay: bool,
     /// Whether a spool makes sense (not for stdout).
@@ -161,6 +169,7 @@ struct Inner {
     report: Mutex<ReplayReport>,
     /// The latest delivery error, for the spool header and the final warning.
     last_error: Mutex<Option<String>>,
+    buffers: Option<Arc<super::Buffers>>,
 }
 
 /// Runs blocking file work without stalling the async threads.
@@ -174,6 +183,15 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 }
 
 impl Inner {
+    /// A batch is done with: its JSON buffer goes back for the next one.
+    fn recycle(&self, batch: Arc<Batch>) {
+        if let Some(b) = &self.buffers
+            && let Ok(batch) = Arc::try_unwrap(batch)
+        {
+            b.give(batch.ndjson);
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -199,6 +217,18 @@ impl Inner {
     /// Writes a batch to the spool. On failure the run stops: the records
     /// can be kept nowhere and are counted as lost.
     fn spool(&self, batch: &Batch, attempts: u32, last_error: Option<String>) -> Option<SpoolFile> {
+        self.spool_file(batch, attempts, last_error, false)
+    }
+
+    /// [`Inner::spool`]; with `claim`, the file comes back claimed by this
+    /// process (a `--durable` batch about to be sent from memory).
+    fn spool_file(
+        &self,
+        batch: &Batch,
+        attempts: u32,
+        last_error: Option<String>,
+        claim: bool,
+    ) -> Option<SpoolFile> {
         // Durable runs sync every file; others sync what is left at the end.
         let sync = self.cfg.durable;
         // One writer at a time: the disk is one, and many threads each
@@ -206,30 +236,39 @@ impl Inner {
         // (Waited for inside `blocking`, never on an async thread.)
         match blocking(|| {
             let _writer = self.spool_writer.lock().unwrap_or_else(|p| p.into_inner());
-            self.dlq.spool_with(
-                &self.ctx.target_key,
-                batch,
-                attempts,
-                last_error.clone(),
-                sync,
-            )
+            if claim {
+                self.dlq
+                    .spool_claimed(&self.ctx.target_key, batch, sync)
+                    .map(|(path, header, c)| (path, header, Some(Arc::new(c))))
+            } else {
+                self.dlq
+                    .spool_with(
+                        &self.ctx.target_key,
+                        batch,
+                        attempts,
+                        last_error.clone(),
+                        sync,
+                    )
+                    .map(|(path, header)| (path, header, None))
+            }
         }) {
-            Ok((path, header)) => {
+            Ok((path, header, claim)) => {
                 if !sync {
                     self.unsynced
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
                         .push(path.clone());
                 }
-                Metrics::add(&self.metrics.spooled, batch.records.len() as u64);
+                Metrics::add(&self.metrics.spooled, batch.len() as u64);
                 Some(SpoolFile {
                     path,
                     header,
                     own: true,
+                    _claim: claim,
                 })
             }
             Err(e) => {
-                self.lose(batch.records.len(), &format!("{e:#}"));
+                self.lose(batch.len(), &format!("{e:#}"));
                 None
             }
         }
@@ -250,7 +289,7 @@ impl Inner {
         }
         let failed = last_error.is_some();
         if let Some(f) = self.spool(batch, attempts, last_error) {
-            self.queue_file(f.path, batch.records.len(), true, failed);
+            self.queue_file(f.path, batch.len(), true, failed);
         }
     }
 
@@ -348,6 +387,7 @@ impl Inner {
             match res {
                 Ok(out) => {
                     self.breaker.success();
+                    self.succeeded.notify_waiters();
                     self.account(batch, &out, count);
                     self.reject(batch, &out.rejected);
                     return Ok(());
@@ -356,6 +396,11 @@ impl Inner {
                     reason,
                     retry_after,
                 }) => {
+                    // Armed before anything else can run, so no success
+                    // after this failure is missed.
+                    let succeeded = self.succeeded.notified();
+                    tokio::pin!(succeeded);
+                    succeeded.as_mut().enable();
                     attempt += 1;
                     if self.breaker.failure() {
                         Metrics::add(&self.metrics.breaker_trips, 1);
@@ -373,12 +418,27 @@ impl Inner {
                         return Err(Failure::whole(last_error, attempt));
                     }
                     Metrics::add(&self.metrics.retries, 1);
-                    tokio::time::sleep(backoff(attempt, retry_after)).await;
+                    let wait = tokio::time::sleep(backoff(attempt, retry_after));
+                    if retry_after.is_some() {
+                        // The server said when: no sooner.
+                        wait.await;
+                    } else {
+                        // The backoff is for a target that is failing. When
+                        // another request succeeds after this failure, the
+                        // target is answering and this one was a stray
+                        // failure: retry now (still within the request slots)
+                        // rather than hold the batch, and the buffer room it
+                        // takes, for the rest of the backoff.
+                        tokio::select! {
+                            _ = wait => {}
+                            _ = succeeded => {}
+                        }
+                    }
                 }
                 Err(DeliveryError::TooLarge(msg)) => {
                     self.breaker.success();
                     attempt += 1;
-                    if batch.records.len() <= 1 {
+                    if batch.len() <= 1 {
                         let reason = format!("record too large for the server (413): {msg}");
                         self.reject(batch, &[(0, reason)]);
                         return Ok(());
@@ -387,8 +447,8 @@ impl Inner {
                     tracing::info!(
                         "batch {} too large (413): split into {} + {} records",
                         batch.id,
-                        a.records.len(),
-                        b.records.len()
+                        a.len(),
+                        b.len()
                     );
                     let ra = Box::pin(self.deliver(&a, count)).await;
                     let rb = Box::pin(self.deliver(&b, count)).await;
@@ -413,7 +473,7 @@ impl Inner {
                 Err(DeliveryError::Permanent(msg)) => {
                     self.breaker.success();
                     let items: Vec<(usize, String)> =
-                        (0..batch.records.len()).map(|i| (i, msg.clone())).collect();
+                        (0..batch.len()).map(|i| (i, msg.clone())).collect();
                     self.reject(batch, &items);
                     return Ok(());
                 }
@@ -437,7 +497,7 @@ impl Inner {
         let res = self.deliver(batch, true).await;
         match (res, &job.file) {
             (Ok(()), None) => {}
-            (Ok(()), Some(f)) => self.delivered_file(f, batch.records.len()),
+            (Ok(()), Some(f)) => self.delivered_file(f, job.records),
             (Err(fail), None) => {
                 if fail.closed {
                     return;
@@ -491,7 +551,7 @@ impl Inner {
                 }
                 let retry = !self.replay && self.stopped().is_none();
                 if retry {
-                    self.queue_file(f.path.clone(), batch.records.len(), f.own, true);
+                    self.queue_file(f.path.clone(), batch.len(), f.own, true);
                 }
             }
             Some(parts) => {
@@ -502,7 +562,7 @@ impl Inner {
                         Some(fail.error.clone()),
                     ) {
                         if !self.replay && self.stopped().is_none() {
-                            self.queue_file(nf.path, p.records.len(), true, true);
+                            self.queue_file(nf.path, p.len(), true, true);
                         }
                     } else {
                         // The DLQ cannot be written: keep the original file.
@@ -513,7 +573,7 @@ impl Inner {
                     tracing::warn!("{e:#}");
                 }
                 if f.own {
-                    Metrics::add(&self.metrics.unspooled, batch.records.len() as u64);
+                    Metrics::add(&self.metrics.unspooled, batch.len() as u64);
                 }
             }
         }
@@ -541,7 +601,15 @@ impl Inner {
                 return;
             }
         };
-        let (header, batch) = match blocking(|| format::read_batch(&claim.path)) {
+        let lines_only = !self.backend.needs_records();
+        let read = || {
+            if lines_only {
+                format::read_batch_lines(&claim.path)
+            } else {
+                format::read_batch(&claim.path)
+            }
+        };
+        let (header, batch) = match blocking(read) {
             Ok(x) => x,
             // Gone between the claim and the read: whoever removed it had
             // claimed it before us and delivered it; nothing to quarantine.
@@ -555,10 +623,11 @@ impl Inner {
             path: claim.path.clone(),
             header,
             own: p.own,
+            _claim: None,
         };
         let count = p.own || self.replay;
         match self.deliver(&batch, count).await {
-            Ok(()) => self.delivered_file(&file, batch.records.len()),
+            Ok(()) => self.delivered_file(&file, batch.len()),
             Err(fail) => self.failed_file(&file, &batch, fail),
         }
         drop(claim);
@@ -584,20 +653,63 @@ impl Inner {
 /// Splits a batch in halves; the halves get ids derived from the batch's, so
 /// a retry or replay of a half is still de-duplicated by the server.
 fn split(batch: &Batch) -> (Batch, Batch) {
-    let mid = batch.records.len() / 2;
-    let nd = batch.ndjson();
-    let cut = memchr::memchr_iter(b'\n', &nd)
-        .nth(mid - 1)
-        .map_or(nd.len(), |i| i + 1);
-    let half = |records: &[crate::record::Record], ndjson: &[u8], tag: &str| Batch {
-        id: format!("{}.{tag}", batch.id),
+    let n = batch.len();
+    let (a, b) = cut(batch, n / 2);
+    (
+        Batch {
+            id: format!("{}.0", batch.id),
+            ..a
+        },
+        Batch {
+            id: format!("{}.1", batch.id),
+            ..b
+        },
+    )
+}
+
+/// The first `at` records of a batch and the rest (records when it carries
+/// them, and its JSON lines when it has them). The parts keep the batch's id.
+fn cut(batch: &Batch, at: usize) -> (Batch, Batch) {
+    let nd: &[u8] = &batch.ndjson;
+    let pos = match at {
+        0 => 0,
+        _ => memchr::memchr_iter(b'\n', nd)
+            .nth(at - 1)
+            .map_or(nd.len(), |i| i + 1),
+    };
+    let at_records = at.min(batch.records.len());
+    let part = |records: &[crate::record::Record], ndjson: &[u8]| Batch {
+        id: batch.id.clone(),
         records: records.to_vec(),
         ndjson: ndjson.to_vec(),
     };
     (
-        half(&batch.records[..mid], &nd[..cut], "0"),
-        half(&batch.records[mid..], &nd[cut..], "1"),
+        part(&batch.records[..at_records], &nd[..pos]),
+        part(&batch.records[at_records..], &nd[pos..]),
     )
+}
+
+/// Cuts a batch into batches of at most `max` records, each with a new id
+/// (they are new batches, never sent under the old one).
+pub(crate) fn split_every(batch: Batch, max: usize) -> Vec<Batch> {
+    let max = max.max(1);
+    let mut out = Vec::new();
+    let mut rest = batch;
+    while rest.len() > max {
+        let (a, b) = cut(&rest, max);
+        out.push(Batch {
+            id: uuid::Uuid::new_v4().to_string(),
+            ..a
+        });
+        rest = b;
+    }
+    if !rest.is_empty() {
+        out.push(Batch {
+            id: uuid::Uuid::new_v4().to_string(),
+            ..rest
+        });
+    }
+    out
 }
 
 async fn worker(inner: Arc<Inner>) {
@@ -616,7 +728,7 @@ async fn worker(inner: Arc<Inner>) {
                 return;
             }
             if let Some(job) = st.queue.pop_front() {
-                let n = job.batch.records.len();
+                let n = job.records;
                 st.queued_records -= n;
                 st.inflight_records += n;
                 let id = inner.next_job.fetch_add(1, Ordering::Relaxed);
@@ -652,14 +764,24 @@ async fn worker(inner: Arc<Inner>) {
                     let st = inner.lock();
                     st.inflight
                         .get(&id)
-                        .map(|j| (j.batch.clone(), j.file.clone()))
+                        .map(|j| (j.batch.clone(), j.file.clone(), j.records))
                 };
-                if let Some((batch, file)) = batch {
-                    let job = Job { batch, file };
+                if let Some((batch, file, records)) = batch {
+                    let job = Job {
+                        batch,
+                        records,
+                        file,
+                    };
                     inner.run_job(&job).await;
-                    let mut st = inner.lock();
-                    st.inflight.remove(&id);
-                    st.inflight_records -= job.batch.records.len();
+                    let done = {
+                        let mut st = inner.lock();
+                        st.inflight_records -= job.records;
+                        st.inflight.remove(&id)
+                    };
+                    drop(job);
+                    if let Some(done) = done {
+                        inner.recycle(done.batch);
+                    }
                 }
                 inner.progress.notify_waiters();
             }
@@ -691,13 +813,16 @@ pub struct Deliverer {
 }
 
 impl Deliverer {
+    /// Starts the workers. `buffers`: where a batch's JSON buffer goes once
+    /// the batch is done with (delivered or spooled), for the next batch.
     pub async fn start(
         backend: Arc<dyn Backend>,
         cfg: &DeliveryConfig,
         ctx: Context,
         metrics: Arc<Metrics>,
+        buffers: Option<Arc<super::Buffers>>,
     ) -> Result<Self> {
-        let d = Self::new(backend, cfg, ctx, metrics, false);
+        let d = Self::new(backend, cfg, ctx, metrics, false, buffers);
         if d.inner.spooling {
             d.adopt_earlier_files();
         }
@@ -710,6 +835,7 @@ impl Deliverer {
         ctx: Context,
         metrics: Arc<Metrics>,
         replay: bool,
+        buffers: Option<Arc<super::Buffers>>,
     ) -> Self {
         // `--concurrency` requests in flight (retries included) for remote
         // targets; more workers than that, so that batches waiting out a
@@ -738,6 +864,7 @@ impl Deliverer {
             state: Mutex::new(State::default()),
             work: Notify::new(),
             progress: Notify::new(),
+            succeeded: Notify::new(),
             replay,
             spooling,
             next_job: AtomicU64::new(0),
@@ -745,6 +872,7 @@ impl Deliverer {
             resent: AtomicU64::new(0),
             report: Mutex::new(ReplayReport::default()),
             last_error: Mutex::new(None),
+            buffers,
         });
         let mut tasks = JoinSet::new();
         for _ in 0..workers {
@@ -789,7 +917,7 @@ impl Deliverer {
     /// already wait in memory (queued + in flight).
     pub async fn submit(&mut self, batch: Batch) -> Result<(), Stop> {
         let inner = &self.inner;
-        let n = batch.records.len();
+        let n = batch.len();
         if let Some(s) = inner.stopped() {
             // Read but not deliverable in this run: keep it.
             if s != Stop::Closed && n > 0 {
@@ -801,7 +929,7 @@ impl Deliverer {
             return Ok(());
         }
         let file = if inner.cfg.durable {
-            match inner.spool(&batch, 0, None) {
+            match inner.spool_file(&batch, 0, None, true) {
                 Some(f) => Some(f),
                 None => return Err(inner.stopped().unwrap_or(Stop::Closed)),
             }
@@ -810,6 +938,7 @@ impl Deliverer {
         };
         let mut job = Some(Job {
             batch: Arc::new(batch),
+            records: n,
             file,
         });
         loop {
@@ -855,6 +984,7 @@ impl Deliverer {
                         drop(st);
                         let j = job.take().expect("job");
                         inner.spool_and_queue(&j.batch, 0, None);
+                        inner.recycle(j.batch);
                         return Ok(());
                     }
                     OnFull::Block => {}
@@ -867,7 +997,7 @@ impl Deliverer {
                         while used + n > inner.cfg.max_buffer
                             && let Some(old) = st.queue.pop_front()
                         {
-                            let m = old.batch.records.len();
+                            let m = old.records;
                             st.queued_records -= m;
                             used -= m;
                             Metrics::add(&inner.metrics.dropped, m as u64);
@@ -895,7 +1025,7 @@ impl Deliverer {
     /// Spools batches without trying to send them (the run is stopping).
     pub async fn spool_now(&mut self, batches: Vec<Batch>) {
         for b in batches {
-            if !b.records.is_empty() {
+            if !b.is_empty() {
                 self.inner
                     .spool_and_queue(&b, 0, Some("the run stopped early".into()));
             }
@@ -1023,7 +1153,7 @@ impl Deliverer {
     ) -> ReplayReport {
         let mut cfg = cfg.clone();
         cfg.durable = false;
-        let d = Self::new(backend, &cfg, ctx, metrics, true);
+        let d = Self::new(backend, &cfg, ctx, metrics, true, None);
         for (path, records) in files {
             d.inner.queue_file(path, records, false, false);
         }
@@ -1038,5 +1168,38 @@ impl Deliverer {
             report.fatal = Some(m);
         }
         report
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(n: usize) -> Batch {
+        let mut b = Batch::new(Vec::new());
+        for i in 0..n {
+            b.ndjson
+                .extend_from_slice(format!("{{\"message\":\"m{i}\"}}\n").as_bytes());
+        }
+        b
+    }
+
+    #[test]
+    fn batches_of_json_lines_split_and_cut_on_line_ends() {
+        let b = lines(5);
+        assert_eq!(b.len(), 5);
+        let (x, y) = split(&b);
+        assert_eq!((x.len(), y.len()), (2, 3));
+        assert_eq!([x.ndjson.clone(), y.ndjson.clone()].concat(), b.ndjson);
+        assert_eq!(x.id, format!("{}.0", b.id));
+        let parts = split_every(lines(7), 3);
+        assert_eq!(
+            parts.iter().map(Batch::len).collect::<Vec<_>>(),
+            vec![3, 3, 1]
+        );
+        assert!(parts.iter().all(|p| p.ndjson.ends_with(b"\n")));
+        let ids: std::collections::HashSet<&String> = parts.iter().map(|p| &p.id).collect();
+        assert_eq!(ids.len(), 3, "each part is a batch of its own");
+        assert!(split_every(lines(0), 3).is_empty());
     }
 }
