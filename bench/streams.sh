@@ -33,10 +33,13 @@ BASE=$(sed -n 's/^loghub: listening on //p' "$TMP/serve.err")
 [ -n "$BASE" ] || { cat "$TMP/serve.err"; exit 1; }
 
 echo "loghub serve ($PROFILE) at $BASE: $STREAMS streams, $RATE records/s for $SECONDS_ s (load $(cut -d' ' -f1 /proc/loadavg))"
+cpu() { awk '{print $14+$15}' /proc/$1/stat; }
+c0=$(cpu $SPID)
 set +e
 "$LOAD" --url "$BASE" --streams "$STREAMS" --rate "$RATE" --seconds "$SECONDS_"
 rc=$?
 set -e
+echo "server CPU during the run: $(( ($(cpu $SPID) - c0) / $(getconf CLK_TCK) )) s"
 echo "server peak RSS: $(awk '/VmHWM/ {printf "%.0f MiB", $2/1024}' /proc/$SPID/status)"
 echo "server metrics: $(curl -s "$BASE/metrics" | grep -E '^loghub_sse_' | tr '\n' ' ')"
 kill "$SPID"; wait "$SPID" 2>/dev/null || true; SPID=

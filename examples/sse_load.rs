@@ -317,6 +317,14 @@ async fn main() {
         pct(0.99),
         lat.last().map_or(f64::NAN, |m| *m as f64 / 1000.0)
     );
+    // SAFETY: getrusage only writes the struct it is given.
+    let cpu = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut u);
+        (u.ru_utime.tv_sec + u.ru_stime.tv_sec) as f64
+            + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) as f64 / 1e6
+    };
+    println!("load generator CPU: {cpu:.1} s");
     for e in stream_errors.iter().take(5) {
         eprintln!("stream error: {e}");
     }

@@ -35,7 +35,7 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
@@ -61,9 +61,14 @@ pub const PAGE: usize = 256;
 /// Pages a live client may fall behind before it is disconnected (so at
 /// most `CHANNEL * PAGE` records are held for laggards).
 pub const CHANNEL: usize = 128;
-/// Least time between two re-reads of the store prompted by ingests, so a
-/// storm of small batches costs a bounded number of store reads.
-pub const WAKE_GAP: Duration = Duration::from_millis(10);
+/// When a wake comes, how long the current tail must have been quiet (it
+/// has handed over what it read and is polling or sleeping) before it is
+/// replaced by a fresh one that reads at once.
+pub const WAKE_QUIET: Duration = Duration::from_millis(5);
+/// How long a fresh tail gets to hand over its first page before a wake may
+/// replace it: replacing it sooner would throw its read away, and a storm of
+/// small ingests would then keep the hub from ever reading.
+pub const WAKE_FRESH: Duration = Duration::from_millis(25);
 /// Bytes of frames a stream writes at once, at most.
 const CHUNK: usize = 64 << 10;
 
@@ -167,7 +172,6 @@ impl Hub {
             self.last.store(id, Ordering::Release);
         }
         let mut delay = Duration::from_millis(250);
-        let mut last_wake = Instant::now();
         'tail: loop {
             let start = TailStart {
                 after_id: after,
@@ -176,7 +180,18 @@ impl Hub {
             match backend.tail(&Query::default(), start).await {
                 Ok(s) => {
                     let mut pages = s.ready_chunks(PAGE);
+                    let started = tokio::time::Instant::now();
+                    let mut last_page: Option<tokio::time::Instant> = None;
+                    let mut woken = false;
                     loop {
+                        // A wake replaces the tail by one that reads the
+                        // store now (the current one may be sleeping out its
+                        // poll interval); ids are committed in order, so
+                        // reading again from `after` skips nothing.
+                        let replace_at = match last_page {
+                            Some(t) => t + WAKE_QUIET,
+                            None => started + WAKE_FRESH,
+                        };
                         tokio::select! {
                             biased;
                             items = pages.next() => {
@@ -193,24 +208,15 @@ impl Hub {
                                     after = Some(id);
                                 }
                                 self.push(page);
+                                last_page = Some(tokio::time::Instant::now());
                                 delay = Duration::from_millis(250);
                                 if let Some(e) = failed {
                                     tracing::warn!("live tail of the store failed: {e:#}");
                                     break;
                                 }
                             }
-                            _ = self.wake.notified() => {
-                                // Read again from where we are: a new tail
-                                // reads the store at once (the old one would
-                                // sleep out its poll interval first). Ids are
-                                // committed in order, so nothing is skipped.
-                                let gap = WAKE_GAP.saturating_sub(last_wake.elapsed());
-                                if !gap.is_zero() {
-                                    tokio::time::sleep(gap).await;
-                                }
-                                last_wake = Instant::now();
-                                continue 'tail;
-                            }
+                            _ = self.wake.notified(), if !woken => woken = true,
+                            _ = tokio::time::sleep_until(replace_at), if woken => continue 'tail,
                         }
                     }
                 }
