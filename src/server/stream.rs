@@ -5,8 +5,8 @@
 //! processes arrive too) and fans them out through a tokio broadcast channel
 //! in pages (what the tail had ready at once); each stream filters with
 //! `Query::matches`. 500 streams cost one poller, not 500. An ingest that
-//! this server committed wakes the hub, which then reads the store at once
-//! instead of at its next poll, so the frame follows the ack by
+//! this server committed wakes the hub, which then reads the embedded store
+//! at once instead of at its next poll, so the frame follows the ack by
 //! milliseconds. A record's frame is encoded once and shared by every stream
 //! that sends it, and a stream writes every frame it has ready in one chunk.
 //!
@@ -152,7 +152,8 @@ impl Hub {
     /// Tells the hub that this server just committed records: it reads the
     /// store now instead of at its next poll, which is what keeps the
     /// ingest-ack → frame latency at milliseconds rather than a poll
-    /// interval. Records from other processes still arrive by polling.
+    /// interval. Records from other processes still arrive by polling, and
+    /// so do all records of a remote store (see `run`).
     pub fn wake(&self) {
         self.wake.notify_one();
     }
@@ -171,6 +172,12 @@ impl Hub {
             let _g = self.lock();
             self.last.store(id, Ordering::Release);
         }
+        // Re-reading from `after` is only safe where ids become visible in
+        // id order (the embedded store). A remote store's tail (ClickHouse)
+        // looks back over a window for batches that land late with lower
+        // ids; restarting it from `after` would skip those, so it is left
+        // to its own polling.
+        let restartable = !backend.is_remote();
         let mut delay = Duration::from_millis(250);
         'tail: loop {
             let start = TailStart {
@@ -215,7 +222,7 @@ impl Hub {
                                     break;
                                 }
                             }
-                            _ = self.wake.notified(), if !woken => woken = true,
+                            _ = self.wake.notified(), if restartable && !woken => woken = true,
                             _ = tokio::time::sleep_until(replace_at), if woken => continue 'tail,
                         }
                     }
