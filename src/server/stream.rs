@@ -69,6 +69,12 @@ pub const WAKE_QUIET: Duration = Duration::from_millis(5);
 /// replace it: replacing it sooner would throw its read away, and a storm of
 /// small ingests would then keep the hub from ever reading.
 pub const WAKE_FRESH: Duration = Duration::from_millis(25);
+/// Least time between two wake-prompted re-reads. Every page the hub
+/// broadcasts wakes every stream for a write (and its client for a read), so
+/// under a steady stream of small ingests this gap, not the ingest rate,
+/// sets how often 500 streams wake: at most 25 times a second here, for at
+/// most 40 ms added to the ack → frame latency.
+pub const WAKE_GAP: Duration = Duration::from_millis(40);
 /// Bytes of frames a stream writes at once, at most.
 const CHUNK: usize = 64 << 10;
 
@@ -198,7 +204,8 @@ impl Hub {
                         let replace_at = match last_page {
                             Some(t) => t + WAKE_QUIET,
                             None => started + WAKE_FRESH,
-                        };
+                        }
+                        .max(started + WAKE_GAP);
                         tokio::select! {
                             biased;
                             items = pages.next() => {
