@@ -31,7 +31,7 @@
 //! SDK's `stream()` sends `?token=`; the server never logs request URLs, so
 //! the key does not end up in its logs. A write key is refused (403).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -114,49 +114,8 @@ fn log_frame(r: &Record) -> Bytes {
     Bytes::from(out)
 }
 
-/// What the hub broadcasts: the records its tail had ready at once (ids
-/// ascending).
-type Page = Arc<PageData>;
-
-pub struct PageData {
-    recs: Box<[Arc<Shared>]>,
-    /// Positions of each service's records, built by the first stream that
-    /// filters on one service: such a stream (`tail service=api`, the common
-    /// case) then visits its own records, not every record of the page.
-    by_service: OnceLock<HashMap<String, Vec<u32>>>,
-}
-
-fn page(recs: impl IntoIterator<Item = Arc<Shared>>) -> Page {
-    Arc::new(PageData {
-        recs: recs.into_iter().collect(),
-        by_service: OnceLock::new(),
-    })
-}
-
-impl PageData {
-    fn of_service(&self, service: &str) -> &[u32] {
-        let index = self.by_service.get_or_init(|| {
-            let mut m: HashMap<String, Vec<u32>> = HashMap::new();
-            for (i, r) in self.recs.iter().enumerate() {
-                match m.get_mut(&r.rec.service) {
-                    Some(v) => v.push(i as u32),
-                    None => {
-                        m.insert(r.rec.service.clone(), vec![i as u32]);
-                    }
-                }
-            }
-            m
-        });
-        index.get(service).map_or(&[], Vec::as_slice)
-    }
-}
-
-impl std::ops::Deref for PageData {
-    type Target = [Arc<Shared>];
-    fn deref(&self) -> &[Arc<Shared>] {
-        &self.recs
-    }
-}
+/// What the hub broadcasts: the records its tail had ready at once.
+type Page = Arc<[Arc<Shared>]>;
 
 /// A live client's end of the broadcast.
 type Feed = broadcast::Receiver<Page>;
@@ -293,7 +252,10 @@ impl Hub {
         if records.is_empty() {
             return;
         }
-        let page = page(records.into_iter().map(|r| Arc::new(Shared::new(r))));
+        let page: Page = records
+            .into_iter()
+            .map(|r| Arc::new(Shared::new(r)))
+            .collect();
         let mut g = self.lock();
         if g.floor.is_none() {
             g.floor = Some(page[0].id() - 1);
@@ -324,7 +286,7 @@ impl Hub {
         if g.floor.is_none_or(|f| after < f) {
             return None;
         }
-        let replay = page(g.ring.iter().filter(|r| r.id() > after).cloned());
+        let replay = g.ring.iter().filter(|r| r.id() > after).cloned().collect();
         Some((replay, self.tx.subscribe()))
     }
 
@@ -426,7 +388,7 @@ impl Client {
             match wait {
                 Wait::Record(r) => {
                     let id = r.id();
-                    self.pending.push_back(page([r]));
+                    self.pending.push_back(Arc::from([r]));
                     // Caught up with what the hub remembers: from here on
                     // the hub's ring and feed, not our own store reads.
                     if let Some((replay, rx)) = self.st.hub.join(id) {
@@ -447,46 +409,17 @@ impl Client {
     /// already sent (ids only grow on a stream).
     fn take_ready(&mut self) -> Bytes {
         let mut out: Vec<u8> = Vec::new();
-        let one_service = match self.q.services.as_slice() {
-            [s] => Some(s.as_str()),
-            _ => None,
-        };
         while let Some(page) = self.pending.front() {
-            if let Some(service) = one_service {
-                // Only this service's records can match.
-                let idx = page.of_service(service);
-                let mut k = idx.partition_point(|&i| (i as usize) < self.pos);
-                while k < idx.len() && out.len() < CHUNK {
-                    let r = &page[idx[k] as usize];
-                    self.pos = idx[k] as usize + 1;
-                    k += 1;
-                    let id = r.id();
-                    if id <= self.last_id {
-                        continue;
-                    }
-                    self.last_id = id;
-                    if self.q.matches(&r.rec) {
-                        out.extend_from_slice(r.frame());
-                    }
+            while self.pos < page.len() && out.len() < CHUNK {
+                let r = &page[self.pos];
+                self.pos += 1;
+                let id = r.id();
+                if id <= self.last_id {
+                    continue;
                 }
-                if k == idx.len() {
-                    self.pos = page.len();
-                    if let Some(r) = page.last() {
-                        self.last_id = self.last_id.max(r.id());
-                    }
-                }
-            } else {
-                while self.pos < page.len() && out.len() < CHUNK {
-                    let r = &page[self.pos];
-                    self.pos += 1;
-                    let id = r.id();
-                    if id <= self.last_id {
-                        continue;
-                    }
-                    self.last_id = id;
-                    if self.q.matches(&r.rec) {
-                        out.extend_from_slice(r.frame());
-                    }
+                self.last_id = id;
+                if self.q.matches(&r.rec) {
+                    out.extend_from_slice(r.frame());
                 }
             }
             if self.pos < page.len() {
