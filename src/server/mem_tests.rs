@@ -315,9 +315,11 @@ async fn an_idle_stream_gets_heartbeats_and_a_busy_one_gets_every_record_once() 
     }
 
     // A burst larger than a page, posted through the server (which wakes
-    // the hub): each record exactly once, in id order.
+    // the hub), of two services: a stream gets each of its records exactly
+    // once, in id order, whether it filters by service or not.
+    let svc = |i: i64| if i % 3 == 0 { "other" } else { "svc" };
     let logs: Vec<Value> = (0..600)
-        .map(|i| json!({"message": format!("burst {i}"), "service": "svc"}))
+        .map(|i| json!({"message": format!("burst {i}"), "service": svc(i)}))
         .collect();
     let r = http
         .post(format!("{base}/api/v1/ingest"))
@@ -326,13 +328,18 @@ async fn an_idle_stream_gets_heartbeats_and_a_busy_one_gets_every_record_once() 
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let resp = http
-        .get(format!("{base}/api/v1/logs/stream"))
-        .header("Last-Event-ID", "0")
-        .send()
-        .await
-        .unwrap();
-    let got = read_events(resp, 600).await;
-    let want: Vec<(i64, String)> = (0..600).map(|i| (i + 1, format!("burst {i}"))).collect();
-    assert_eq!(got, want);
+    for filter in ["", "service=other", "service=svc", "service=svc,other"] {
+        let resp = http
+            .get(format!("{base}/api/v1/logs/stream?{filter}"))
+            .header("Last-Event-ID", "0")
+            .send()
+            .await
+            .unwrap();
+        let want: Vec<(i64, String)> = (0..600)
+            .filter(|&i| filter.is_empty() || filter.contains(svc(i)))
+            .map(|i| (i + 1, format!("burst {i}")))
+            .collect();
+        let got = read_events(resp, want.len()).await;
+        assert_eq!(got, want, "{filter}");
+    }
 }
