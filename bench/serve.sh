@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # `loghub send` → `loghub serve` → embedded store: records/s with gzip on and
-# full-text indexing included, server peak RSS, then the latency of
-# `GET /api/v1/logs?q=…` (newest 100) over repeated requests.
+# full-text indexing included, then the latency of representative
+# `GET /api/v1/logs?…&limit=100` searches (p50/p99 over repeated requests on
+# one keep-alive connection, with the store's share from the `Server-Timing`
+# header), and the server's peak RSS over the whole run.
 #
-# usage: bench/serve.sh [LINES]   (default 1,000,000)
+# usage: bench/serve.sh [LINES] [REQUESTS]   (default 1,000,000 records, 50 requests per search)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LINES=${1:-1000000}
+REQUESTS=${2:-50}
 OUT=bench/out
 mkdir -p "$OUT"
 command -v curl >/dev/null || apt-get install -y curl >/dev/null
@@ -35,10 +38,30 @@ print(f"send → serve → store: {n} records in {t1-t0:.1f} s = {n/(t1-t0):,.0f
       f"(delivered {s['delivered']}, spooled {s['spooled']}, latency p50 {s['latency_p50_ms']} ms p99 {s['latency_p99_ms']} ms)")
 PY
 
-for q in "payment%20timeout" "connection%20reset" "leader"; do
-  for i in $(seq 30); do
-    curl -s -o /dev/null -w '%{time_total}\n' "$BASE/api/v1/logs?q=$q&limit=100"
-  done | sort -n | awk -v q="$q" '{a[NR]=$1} END {printf "GET /api/v1/logs?q=%s&limit=100: p50 %.1f ms, p99 %.1f ms (%d requests)\n", q, a[int(NR*0.5)+1]*1000, a[NR]*1000, NR}'
-done
+python3 - "$BASE" "$REQUESTS" <<'PY'
+import http.client, sys, time, urllib.parse
+base, n = urllib.parse.urlparse(sys.argv[1]), int(sys.argv[2])
+searches = ["q=payment%20timeout", "q=leader%20election", "level=error", "service=billing",
+            "q=refund&level=error&service=cart", ""]
+conn = http.client.HTTPConnection(base.hostname, base.port)
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, max(0, int(len(xs) * p + 0.999999) - 1))]
+for s in searches:
+    path = "/api/v1/logs?" + (s + "&" if s else "") + "limit=100"
+    wall, store, shown = [], [], 0
+    for _ in range(n):
+        t = time.perf_counter()
+        conn.request("GET", path)
+        r = conn.getresponse()
+        body = r.read()
+        wall.append((time.perf_counter() - t) * 1000)
+        assert r.status == 200, (r.status, body[:200])
+        timing = dict(part.strip().split(";dur=") for part in r.getheader("server-timing", "").split(",") if ";dur=" in part)
+        store.append(float(timing.get("store", "nan")))
+        shown = body.count(b'"id":')
+    print(f"GET {path}: p50 {pct(wall, .5):.1f} ms, p99 {pct(wall, .99):.1f} ms "
+          f"(store p50 {pct(store, .5):.1f} ms, p99 {pct(store, .99):.1f} ms; {shown} records, {n} requests)")
+PY
 echo "server peak RSS: $(awk '/VmHWM/ {printf "%.0f MiB", $2/1024}' /proc/$SPID/status)"
 kill "$SPID"; wait "$SPID" 2>/dev/null || true; SPID=

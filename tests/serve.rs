@@ -130,6 +130,19 @@ async fn ingest_takes_every_body_shape_and_reads_back_newest_first() {
     assert_eq!(r["level"], "error");
     assert_eq!(r["metadata"]["user_id"], 42);
     assert_eq!(r["metadata"]["error_type"], "ValueError");
+    // The search answer says how long the store took, for telling a slow
+    // store from a slow route.
+    let r = http
+        .get(srv.url("/api/v1/logs?q=loggier"))
+        .send()
+        .await
+        .unwrap();
+    let timing = r.headers()["server-timing"].to_str().unwrap().to_string();
+    assert!(timing.starts_with("store;dur="), "{timing}");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["logs"][0]["message"], "loggier one", "{v}");
+    assert_eq!(v["total"], 1, "{v}");
+    assert_eq!(v["hasMore"], false, "{v}");
     let (_, v) = get_json(&http, &srv.url("/api/v1/logs/trace/t-1"), None).await;
     assert_eq!(v["logs"].as_array().unwrap().len(), 1);
     let (_, v) = get_json(&http, &srv.url("/api/v1/logs?service=default"), None).await;

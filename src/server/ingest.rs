@@ -171,6 +171,9 @@ async fn handle(
         };
         let outcome = st.backend.ingest(&batch).await.map_err(delivery_error)?;
         received = outcome.accepted;
+        if received > 0 {
+            st.hub.wake();
+        }
         for (i, reason) in outcome.rejected {
             rejected.push((positions.get(i).copied().unwrap_or(i), reason));
         }

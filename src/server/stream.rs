@@ -2,9 +2,13 @@
 //!
 //! One [`Hub`] per server runs the only `Backend::tail` of unfiltered new
 //! records (the store's tail polls its file, so records written by other
-//! processes arrive too) and fans them out through a tokio broadcast channel;
-//! each stream filters with `Query::matches`. 500 streams cost one poller,
-//! not 500.
+//! processes arrive too) and fans them out through a tokio broadcast channel
+//! in pages (what the tail had ready at once); each stream filters with
+//! `Query::matches`. 500 streams cost one poller, not 500. An ingest that
+//! this server committed wakes the hub, which then reads the embedded store
+//! at once instead of at its next poll, so the frame follows the ack by
+//! milliseconds. A record's frame is encoded once and shared by every stream
+//! that sends it, and a stream writes every frame it has ready in one chunk.
 //!
 //! Resume without gap or duplicate: every event carries `id:` (the record
 //! id). The hub keeps the last [`RING`] records and knows its `floor`: every
@@ -16,7 +20,7 @@
 //! the floor — so the dedicated poller lives only while it is behind.
 //!
 //! Memory is bounded whatever the clients do: the broadcast channel holds
-//! [`CHANNEL`] shared records; a client that falls further behind gets
+//! [`CHANNEL`] shared pages of at most [`PAGE`] records; a client that falls further behind gets
 //! `Lagged`, is disconnected and resumes with `Last-Event-ID` (from the ring,
 //! or by catching up from the store). A stream's body is pulled by hyper only
 //! as fast as the socket drains, so nothing queues per client beyond that.
@@ -30,14 +34,16 @@
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
-use axum::response::sse::{Event, KeepAlive, Sse};
-use futures::{Stream, StreamExt};
-use tokio::sync::broadcast::{self, error::RecvError};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use tokio::sync::Notify;
+use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 
 use super::auth::Access;
 use super::error::ApiError;
@@ -48,12 +54,71 @@ use crate::query::Query;
 use crate::record::Record;
 
 /// Records the hub remembers for resuming clients.
-pub const RING: usize = 8192;
-/// Records a live client may fall behind before it is disconnected.
-pub const CHANNEL: usize = 2048;
+pub const RING: usize = 16384;
+/// Most records in one page of the broadcast: what the hub's tail had ready
+/// at once.
+pub const PAGE: usize = 256;
+/// Pages a live client may fall behind before it is disconnected (so at
+/// most `CHANNEL * PAGE` records are held for laggards).
+pub const CHANNEL: usize = 128;
+/// When a wake comes, how long the current tail must have been quiet (it
+/// has handed over what it read and is polling or sleeping) before it is
+/// replaced by a fresh one that reads at once.
+pub const WAKE_QUIET: Duration = Duration::from_millis(5);
+/// How long a fresh tail gets to hand over its first page before a wake may
+/// replace it: replacing it sooner would throw its read away, and a storm of
+/// small ingests would then keep the hub from ever reading.
+pub const WAKE_FRESH: Duration = Duration::from_millis(25);
+/// Least time between two wake-prompted re-reads. Every page the hub
+/// broadcasts wakes every stream for a write (and its client for a read), so
+/// under a steady stream of small ingests this gap, not the ingest rate,
+/// sets how often 500 streams wake: at most 25 times a second here, for at
+/// most 40 ms added to the ack → frame latency.
+pub const WAKE_GAP: Duration = Duration::from_millis(40);
+/// Bytes of frames a stream writes at once, at most.
+const CHUNK: usize = 64 << 10;
+
+/// A record as the hub shares it: its SSE frame is encoded once, by the
+/// first stream that sends it, however many streams send it after.
+pub struct Shared {
+    rec: Record,
+    frame: OnceLock<Bytes>,
+}
+
+impl Shared {
+    fn new(rec: Record) -> Shared {
+        Shared {
+            rec,
+            frame: OnceLock::new(),
+        }
+    }
+
+    fn id(&self) -> i64 {
+        self.rec.id.unwrap_or(0)
+    }
+
+    fn frame(&self) -> &Bytes {
+        self.frame.get_or_init(|| log_frame(&self.rec))
+    }
+}
+
+/// `id: N` and `data: {"type":"log","data":{…}}` (LogTide's frame).
+fn log_frame(r: &Record) -> Bytes {
+    let mut out = Vec::with_capacity(r.approx_size() + 48);
+    if let Some(id) = r.id {
+        out.extend_from_slice(format!("id: {id}\n").as_bytes());
+    }
+    out.extend_from_slice(br#"data: {"type":"log","data":"#);
+    r.write_json(&mut out);
+    out.extend_from_slice(b"}\n\n");
+    Bytes::from(out)
+}
+
+/// What the hub broadcasts: the records its tail had ready at once.
+type Page = Arc<[Arc<Shared>]>;
 
 /// A live client's end of the broadcast.
-type Feed = broadcast::Receiver<Arc<Record>>;
+type Feed = broadcast::Receiver<Page>;
 
 /// The one tail poller and its fan-out.
 pub struct Hub {
@@ -62,11 +127,13 @@ pub struct Hub {
     floor: AtomicI64,
     /// The newest id the hub has seen or started after (`i64::MIN`: unknown).
     last: AtomicI64,
-    tx: broadcast::Sender<Arc<Record>>,
+    tx: broadcast::Sender<Page>,
+    /// Rung by ingest once a batch is committed.
+    wake: Notify,
 }
 
 struct Inner {
-    ring: VecDeque<Arc<Record>>,
+    ring: VecDeque<Arc<Shared>>,
     floor: Option<i64>,
 }
 
@@ -82,9 +149,19 @@ impl Hub {
             floor: AtomicI64::new(i64::MAX),
             last: AtomicI64::new(i64::MIN),
             tx,
+            wake: Notify::new(),
         });
         tokio::spawn(hub.clone().run(backend));
         hub
+    }
+
+    /// Tells the hub that this server just committed records: it reads the
+    /// store now instead of at its next poll, which is what keeps the
+    /// ingest-ack → frame latency at milliseconds rather than a poll
+    /// interval. Records from other processes still arrive by polling, and
+    /// so do all records of a remote store (see `run`).
+    pub fn wake(&self) {
+        self.wake.notify_one();
     }
 
     async fn run(self: Arc<Self>, backend: Arc<dyn Backend>) {
@@ -101,27 +178,59 @@ impl Hub {
             let _g = self.lock();
             self.last.store(id, Ordering::Release);
         }
+        // Re-reading from `after` is only safe where ids become visible in
+        // id order (the embedded store). A remote store's tail (ClickHouse)
+        // looks back over a window for batches that land late with lower
+        // ids; restarting it from `after` would skip those, so it is left
+        // to its own polling.
+        let restartable = !backend.is_remote();
         let mut delay = Duration::from_millis(250);
-        loop {
+        'tail: loop {
             let start = TailStart {
                 after_id: after,
                 since: None,
             };
             match backend.tail(&Query::default(), start).await {
-                Ok(mut s) => {
-                    while let Some(item) = s.next().await {
-                        match item {
-                            Ok(r) => {
-                                if let Some(id) = r.id {
+                Ok(s) => {
+                    let mut pages = s.ready_chunks(PAGE);
+                    let started = tokio::time::Instant::now();
+                    let mut last_page: Option<tokio::time::Instant> = None;
+                    let mut woken = false;
+                    loop {
+                        // A wake replaces the tail by one that reads the
+                        // store now (the current one may be sleeping out its
+                        // poll interval); ids are committed in order, so
+                        // reading again from `after` skips nothing.
+                        let replace_at = match last_page {
+                            Some(t) => t + WAKE_QUIET,
+                            None => started + WAKE_FRESH,
+                        }
+                        .max(started + WAKE_GAP);
+                        tokio::select! {
+                            biased;
+                            items = pages.next() => {
+                                let Some(items) = items else { break };
+                                let mut page = Vec::with_capacity(items.len());
+                                let mut failed = None;
+                                for item in items {
+                                    match item {
+                                        Ok(r) => page.push(r),
+                                        Err(e) => { failed = Some(e); break; }
+                                    }
+                                }
+                                if let Some(id) = page.last().and_then(|r| r.id) {
                                     after = Some(id);
                                 }
-                                self.push(r);
+                                self.push(page);
+                                last_page = Some(tokio::time::Instant::now());
                                 delay = Duration::from_millis(250);
+                                if let Some(e) = failed {
+                                    tracing::warn!("live tail of the store failed: {e:#}");
+                                    break;
+                                }
                             }
-                            Err(e) => {
-                                tracing::warn!("live tail of the store failed: {e:#}");
-                                break;
-                            }
+                            _ = self.wake.notified(), if restartable && !woken => woken = true,
+                            _ = tokio::time::sleep_until(replace_at), if woken => continue 'tail,
                         }
                     }
                 }
@@ -139,30 +248,37 @@ impl Hub {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn push(&self, r: Record) {
-        let r = Arc::new(r);
-        let id = r.id.unwrap_or(0);
+    fn push(&self, records: Vec<Record>) {
+        if records.is_empty() {
+            return;
+        }
+        let page: Page = records
+            .into_iter()
+            .map(|r| Arc::new(Shared::new(r)))
+            .collect();
         let mut g = self.lock();
         if g.floor.is_none() {
-            g.floor = Some(id - 1);
+            g.floor = Some(page[0].id() - 1);
         }
-        self.last.fetch_max(id, Ordering::AcqRel);
-        g.ring.push_back(r.clone());
-        if g.ring.len() > RING
-            && let Some(old) = g.ring.pop_front()
-        {
-            g.floor = old.id;
+        for r in page.iter() {
+            self.last.fetch_max(r.id(), Ordering::AcqRel);
+            g.ring.push_back(r.clone());
+            if g.ring.len() > RING
+                && let Some(old) = g.ring.pop_front()
+            {
+                g.floor = old.rec.id;
+            }
         }
         self.floor
             .store(g.floor.unwrap_or(i64::MAX), Ordering::Release);
         // Sent under the lock so `join` sees ring and channel in step.
-        let _ = self.tx.send(r);
+        let _ = self.tx.send(page);
     }
 
     /// Joins the live feed after record `after`: the ring's newer records
     /// plus a receiver for what follows, or `None` when the ring does not
     /// reach back that far.
-    fn join(&self, after: i64) -> Option<(Vec<Arc<Record>>, Feed)> {
+    fn join(&self, after: i64) -> Option<(Page, Feed)> {
         if after < self.floor.load(Ordering::Acquire) {
             return None;
         }
@@ -170,12 +286,7 @@ impl Hub {
         if g.floor.is_none_or(|f| after < f) {
             return None;
         }
-        let replay = g
-            .ring
-            .iter()
-            .filter(|r| r.id.unwrap_or(0) > after)
-            .cloned()
-            .collect();
+        let replay = g.ring.iter().filter(|r| r.id() > after).cloned().collect();
         Some((replay, self.tx.subscribe()))
     }
 
@@ -198,12 +309,16 @@ struct Client {
     st: AppState,
     q: Query,
     phase: Phase,
-    pending: VecDeque<Arc<Record>>,
+    /// Pages received and not yet sent, and how far into the first one.
+    pending: VecDeque<Page>,
+    pos: usize,
     last_id: i64,
     /// For a new stream: a first `connected` event whose `id:` is the
     /// stream's position, so that a reconnect before the first record
     /// resumes from there (Last-Event-ID) instead of from "now".
     hello: Option<i64>,
+    /// When a heartbeat comment is due if nothing else was sent.
+    beat_at: tokio::time::Instant,
     _permit: tokio::sync::OwnedSemaphorePermit,
 }
 
@@ -213,69 +328,122 @@ impl Drop for Client {
     }
 }
 
-fn event(r: &Record) -> Event {
-    let data = serde_json::json!({"type": "log", "data": r}).to_string();
-    let ev = Event::default().data(data);
-    match r.id {
-        Some(id) => ev.id(id.to_string()),
-        None => ev,
-    }
+/// What a client does next when it has nothing to send.
+enum Wait {
+    Record(Arc<Shared>),
+    Page(Page),
+    Beat,
+    End,
 }
 
 impl Client {
-    async fn next(mut self) -> Option<(Result<Event, Infallible>, Client)> {
+    /// The next chunk of the body: every matching frame that is ready (up to
+    /// [`CHUNK`] bytes) in one write, so a burst of records costs a stream
+    /// one write rather than one per record.
+    async fn next(mut self) -> Option<(Result<Bytes, Infallible>, Client)> {
         if let Some(id) = self.hello.take() {
-            let ev = Event::default()
-                .id(id.to_string())
-                .data(r#"{"type":"connected"}"#);
-            return Some((Ok(ev), self));
+            let frame = format!("id: {id}\ndata: {{\"type\":\"connected\"}}\n\n");
+            return Some((Ok(Bytes::from(frame)), self.sent()));
         }
         loop {
-            while let Some(r) = self.pending.pop_front() {
-                let id = r.id.unwrap_or(0);
+            if let Phase::Live(rx) = &mut self.phase {
+                // Take the pages already waiting, so they go out together;
+                // only a few, so a client whose socket is full holds at most
+                // that many pages beyond the channel's.
+                while self.pending.len() < 2 {
+                    match rx.try_recv() {
+                        Ok(p) => self.pending.push_back(p),
+                        Err(TryRecvError::Lagged(_)) => return self.lagged(),
+                        Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+                    }
+                }
+            }
+            let out = self.take_ready();
+            if !out.is_empty() {
+                return Some((Ok(out), self.sent()));
+            }
+            let beat_at = self.beat_at;
+            let beat = tokio::time::sleep_until(beat_at);
+            let wait = match &mut self.phase {
+                Phase::CatchUp(s) => tokio::select! {
+                    r = s.next() => match r {
+                        Some(Ok(r)) => Wait::Record(Arc::new(Shared::new(r))),
+                        Some(Err(e)) => {
+                            tracing::warn!("catching up a live-tail client failed: {e:#}");
+                            Wait::End
+                        }
+                        None => Wait::End,
+                    },
+                    _ = beat => Wait::Beat,
+                },
+                Phase::Live(rx) => tokio::select! {
+                    r = rx.recv() => match r {
+                        Ok(p) => Wait::Page(p),
+                        Err(RecvError::Lagged(_)) => return self.lagged(),
+                        Err(RecvError::Closed) => Wait::End,
+                    },
+                    _ = beat => Wait::Beat,
+                },
+            };
+            match wait {
+                Wait::Record(r) => {
+                    let id = r.id();
+                    self.pending.push_back(Arc::from([r]));
+                    // Caught up with what the hub remembers: from here on
+                    // the hub's ring and feed, not our own store reads.
+                    if let Some((replay, rx)) = self.st.hub.join(id) {
+                        self.pending.push_back(replay);
+                        self.phase = Phase::Live(rx);
+                    }
+                }
+                Wait::Page(p) => self.pending.push_back(p),
+                Wait::Beat => {
+                    return Some((Ok(Bytes::from_static(b":heartbeat\n\n")), self.sent()));
+                }
+                Wait::End => return None,
+            }
+        }
+    }
+
+    /// The frames of pending records this client wants, skipping what it
+    /// already sent (ids only grow on a stream).
+    fn take_ready(&mut self) -> Bytes {
+        let mut out: Vec<u8> = Vec::new();
+        while let Some(page) = self.pending.front() {
+            while self.pos < page.len() && out.len() < CHUNK {
+                let r = &page[self.pos];
+                self.pos += 1;
+                let id = r.id();
                 if id <= self.last_id {
                     continue;
                 }
                 self.last_id = id;
-                if self.q.matches(&r) {
-                    return Some((Ok(event(&r)), self));
+                if self.q.matches(&r.rec) {
+                    out.extend_from_slice(r.frame());
                 }
             }
-            match &mut self.phase {
-                Phase::CatchUp(s) => match s.next().await {
-                    Some(Ok(r)) => {
-                        let id = r.id.unwrap_or(0);
-                        let emit = id > self.last_id && self.q.matches(&r);
-                        self.last_id = self.last_id.max(id);
-                        if let Some((replay, rx)) = self.st.hub.join(self.last_id) {
-                            self.pending.extend(replay);
-                            self.phase = Phase::Live(rx);
-                        }
-                        if emit {
-                            return Some((Ok(event(&r)), self));
-                        }
-                    }
-                    Some(Err(e)) => {
-                        tracing::warn!("catching up a live-tail client failed: {e:#}");
-                        return None;
-                    }
-                    None => return None,
-                },
-                Phase::Live(rx) => match rx.recv().await {
-                    Ok(r) => self.pending.push_back(r),
-                    Err(RecvError::Lagged(_)) => {
-                        // Too far behind: drop the connection; the client
-                        // resumes with Last-Event-ID and loses nothing.
-                        self.st
-                            .metrics
-                            .sse_disconnects_lagged
-                            .fetch_add(1, Ordering::Relaxed);
-                        return None;
-                    }
-                    Err(RecvError::Closed) => return None,
-                },
+            if self.pos < page.len() {
+                break;
             }
+            self.pending.pop_front();
+            self.pos = 0;
         }
+        Bytes::from(out)
+    }
+
+    fn sent(mut self) -> Client {
+        self.beat_at = tokio::time::Instant::now() + self.st.heartbeat;
+        self
+    }
+
+    /// Too far behind: drop the connection; the client resumes with
+    /// Last-Event-ID and loses nothing.
+    fn lagged(self) -> Option<(Result<Bytes, Infallible>, Client)> {
+        self.st
+            .metrics
+            .sse_disconnects_lagged
+            .fetch_add(1, Ordering::Relaxed);
+        None
     }
 }
 
@@ -284,7 +452,7 @@ pub async fn stream(
     State(st): State<AppState>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+) -> Result<Response, ApiError> {
     let params = pairs(raw);
     let token = params
         .iter()
@@ -317,7 +485,7 @@ pub async fn stream(
     let joined = after.and_then(|a| st.hub.join(a));
     let phase = match (joined, after, q.since) {
         (Some((replay, rx)), _, _) => {
-            pending.extend(replay);
+            pending.push_back(replay);
             Phase::Live(rx)
         }
         (None, None, None) => {
@@ -353,13 +521,22 @@ pub async fn stream(
         q,
         phase,
         pending,
+        pos: 0,
         last_id: after.or(hello).unwrap_or(i64::MIN),
         hello,
+        beat_at: tokio::time::Instant::now() + st.heartbeat,
         _permit: permit,
     };
     let mut closing = st.closing.subscribe();
     let events = futures::stream::unfold(client, Client::next).take_until(async move {
         let _ = closing.wait_for(|c| *c).await;
     });
-    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(st.heartbeat).text("heartbeat")))
+    let mut resp = Body::from_stream(events).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(resp)
 }
