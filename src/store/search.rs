@@ -386,6 +386,64 @@ fn few_candidates(conn: &Connection, q: &Query) -> rusqlite::Result<bool> {
     Ok(n < FEW)
 }
 
+/// With more than one single-value filter among service, level and host,
+/// the index whose value has the fewest records (counted up to [`FEW`]), so
+/// that the newest-first walk is short: SQLite, without statistics, would
+/// walk `level = error` through every error to find a service that has none.
+/// Empty when there is nothing to choose.
+fn narrowest_index(conn: &Connection, q: &Query) -> rusqlite::Result<&'static str> {
+    let single = |n: usize| n == 1;
+    let candidates: Vec<(&'static str, Query)> = [
+        (
+            single(q.services.len()),
+            " INDEXED BY logs_service",
+            Query {
+                services: q.services.clone(),
+                ..Query::default()
+            },
+        ),
+        (
+            single(q.levels.len()),
+            " INDEXED BY logs_level",
+            Query {
+                levels: q.levels.clone(),
+                ..Query::default()
+            },
+        ),
+        (
+            single(q.hosts.len()),
+            " INDEXED BY logs_host",
+            Query {
+                hosts: q.hosts.clone(),
+                ..Query::default()
+            },
+        ),
+    ]
+    .into_iter()
+    .filter(|c| c.0)
+    .map(|c| (c.1, c.2))
+    .collect();
+    if candidates.len() < 2 {
+        return Ok("");
+    }
+    let mut best = ("", i64::MAX);
+    for (hint, only) in candidates {
+        let mut w = Where::filters(&only, false);
+        w.params.push(Value::Integer(FEW));
+        let sql = format!(
+            "SELECT count(*) FROM (SELECT 1 FROM logs{hint} WHERE {} LIMIT ?)",
+            w.sql()
+        );
+        let n: i64 = conn
+            .prepare_cached(&sql)?
+            .query_row(params_from_iter(w.params.iter()), |r| r.get(0))?;
+        if n < best.1 {
+            best = (hint, n);
+        }
+    }
+    Ok(best.0)
+}
+
 /// Most ids one `tail_page` call looks at.
 const TAIL_WINDOW: i64 = 100_000;
 
@@ -434,7 +492,7 @@ fn newest_plain(
             parts.push((one, " INDEXED BY logs_host"));
         }
     } else {
-        parts.push((q.clone(), ""));
+        parts.push((q.clone(), narrowest_index(conn, q)?));
     }
     let mut all = Vec::new();
     for (part, hint) in parts {
