@@ -1,8 +1,7 @@
 //! Writing a batch: one `BEGIN IMMEDIATE` transaction that checks the batch id
-//! (idempotency), inserts the records with cached prepared statements, and
-//! updates the rollups, the id-chunk time bounds and the id counter. Either
-//! all of it commits or none of it does. The full-text index follows in the
-//! background (`fts`).
+//! (idempotency), inserts the records and their full-text entries with cached
+//! prepared statements, and updates the rollups, the id-chunk time bounds and
+//! the id counter. Either all of it commits or none of it does.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -57,25 +56,15 @@ impl Store {
     /// insert share one transaction, so two processes racing on one id store
     /// it once).
     pub fn ingest(&self, batch: &Batch) -> Result<IngestOutcome, DeliveryError> {
-        let (outcome, last) = self.with_writer(|conn| {
+        self.with_writer(|conn| {
             let out = (|| {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 let outcome = ingest_in(&tx, batch)?;
-                let last = last_id(&tx)?;
                 tx.commit()?;
-                Ok((outcome, last))
+                Ok(outcome)
             })();
             out.map_err(|e| self.delivery_error(&e))
-        })?;
-        self.indexed(last);
-        Ok(outcome)
-    }
-
-    /// Hands the ids up to `last` to the full-text indexer, and waits while
-    /// it is too far behind (see `fts`).
-    fn indexed(&self, last: i64) {
-        self.indexer.committed(last);
-        self.indexer.wait_lag(last);
+        })
     }
 
     /// Like [`Store::ingest`], with group commit: batches that arrive from
@@ -93,7 +82,7 @@ impl Store {
         });
         // Whoever holds the writer stores everything queued, ours included
         // if it was queued in time; otherwise we take the writer next.
-        let result = self.with_writer(|conn| {
+        self.with_writer(|conn| {
             if let Some(r) = lock(&done).take() {
                 return r;
             }
@@ -104,13 +93,11 @@ impl Store {
                 for p in &group {
                     outs.push(ingest_in(&tx, &p.batch)?);
                 }
-                let last = last_id(&tx)?;
                 tx.commit()?;
-                Ok((outs, last))
+                Ok(outs)
             })();
             match result {
-                Ok((outs, last)) => {
-                    self.indexer.committed(last);
+                Ok(outs) => {
                     for (p, out) in group.iter().zip(outs) {
                         *lock(&p.done) = Some(Ok(out));
                     }
@@ -125,22 +112,8 @@ impl Store {
             lock(&done)
                 .take()
                 .expect("the group held this batch, so its answer is set")
-        });
-        if result.is_ok() {
-            // Outside the writer lock, so other batches keep committing.
-            self.indexer.wait_lag(self.indexer.wanted());
-        }
-        result
+        })
     }
-}
-
-/// The highest id committed so far, as seen by `tx`.
-fn last_id(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<i64> {
-    tx.query_row(
-        "SELECT value - 1 FROM meta WHERE key = 'next_id'",
-        [],
-        |r| r.get(0),
-    )
 }
 
 /// Checks one batch's id and stores it, inside the caller's transaction.
@@ -197,6 +170,7 @@ fn insert_records(
             "INSERT INTO logs(id, time, level, service, host, message, trace_id, span_id, metadata)
              VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?;
+        let mut fts = tx.prepare_cached("INSERT INTO logs_fts(rowid, message) VALUES(?1, ?2)")?;
         for (i, r) in records.iter().enumerate() {
             if let Some(reason) = invalid(r) {
                 outcome.rejected.push((i, reason));
@@ -217,6 +191,7 @@ fn insert_records(
             ins.execute(params![
                 id, r.time, level, r.service, r.host, r.message, r.trace_id, r.span_id, meta
             ])?;
+            fts.execute(params![id, r.message])?;
             let minute = minute_of(r.time);
             *minutes.entry((minute, &r.service, level)).or_default() += 1;
             if r.level >= Level::Error {

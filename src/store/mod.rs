@@ -8,10 +8,8 @@
 //! connection from a small pool.
 //!
 //! The submodules split the work: `schema` (tables, pragmas, why each),
-//! `ingest` (batched inserts, idempotency, rollup upkeep), `fts` (the
-//! full-text index in its own file, filled by a background thread), `search`
-//! (query, trace, tail polling), `rollups` (stats), `retention` (age and
-//! size).
+//! `ingest` (batched inserts, idempotency, rollup upkeep), `search` (query,
+//! trace, tail polling), `rollups` (stats), `retention` (age and size).
 //!
 //! Record ids come from a counter in the `meta` table, read and bumped inside
 //! the same `BEGIN IMMEDIATE` transaction that inserts the batch. SQLite lets
@@ -20,7 +18,6 @@
 //! was ever committed. That is what makes `tail` and SSE gap-free without any
 //! look-back (see [`Store::tail_page`]).
 
-mod fts;
 mod ingest;
 mod retention;
 mod rollups;
@@ -53,12 +50,6 @@ pub struct Store {
     readers: Mutex<Vec<Connection>>,
     /// Batches waiting for the next group commit ([`Store::ingest_shared`]).
     queue: Mutex<Vec<ingest::Pending>>,
-    /// Writes to the full-text index file other than indexing (retention),
-    /// opened on first use.
-    fts_writer: Mutex<Option<Connection>>,
-    uid: i64,
-    /// Fills the full-text index in the background (see `fts`).
-    indexer: fts::Indexer,
 }
 
 impl std::fmt::Debug for Store {
@@ -83,20 +74,11 @@ impl Store {
             })?;
         }
         let conn = schema::open_writer(path).map_err(|e| open_error(path, e))?;
-        let uid = schema::uid(&conn).map_err(|e| open_error(path, e))?;
-        // Creates the index file, or empties one of another store. Reads
-        // work without it: they check messages themselves (see `fts`).
-        if let Err(e) = fts::open_writer(path, uid) {
-            tracing::debug!("full-text index of {} not writable: {e}", path.display());
-        }
         Ok(Store {
             path: path.to_path_buf(),
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
             queue: Mutex::new(Vec::new()),
-            fts_writer: Mutex::new(None),
-            uid,
-            indexer: fts::Indexer::new(path, uid),
         })
     }
 
@@ -105,25 +87,12 @@ impl Store {
         &self.path
     }
 
-    /// Bytes the store takes on disk: the database file, the full-text index
-    /// file and their WALs.
+    /// Bytes the store takes on disk: the database file plus its WAL.
     pub fn storage_bytes(&self) -> u64 {
-        let size = |p: &Path| {
-            let mut wal = p.as_os_str().to_owned();
-            wal.push("-wal");
-            [p.to_path_buf(), PathBuf::from(wal)]
-                .iter()
-                .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
-                .sum::<u64>()
-        };
-        size(&self.path) + size(&fts::fts_path(&self.path))
-    }
-
-    /// Waits until the full-text index holds every record this process
-    /// stored, and stops the indexer (it starts again on the next batch).
-    /// Dropping the store does the same.
-    pub fn finish_indexing(&self) {
-        self.indexer.finish();
+        let size = |p: PathBuf| std::fs::metadata(p).map_or(0, |m| m.len());
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        size(self.path.clone()) + size(PathBuf::from(wal))
     }
 
     /// Runs `f` on the writer connection.

@@ -1,9 +1,8 @@
 //! Retention: deletes the oldest records (by time) beyond an age or a size,
 //! a bounded chunk per transaction so writers and readers never wait long,
-//! taking each deleted record out of the rollups in the same transaction and
-//! then out of the full-text index (its own file); then prunes old
-//! idempotency keys (kept at least 24 h) and gives free pages back to the
-//! file system.
+//! taking each deleted record out of the full-text index and the rollups in
+//! the same transaction; then prunes old idempotency keys (kept at least
+//! 24 h) and gives free pages back to the file system.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -119,7 +118,7 @@ impl Store {
     /// Deletes up to `limit` of the oldest records (older than `before` if
     /// given) in one transaction; returns how many.
     fn delete_oldest(&self, before: Option<Micros>, limit: usize) -> anyhow::Result<usize> {
-        self.with_writer(|conn| -> rusqlite::Result<Vec<i64>> {
+        self.with_writer(|conn| -> rusqlite::Result<usize> {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let rows: Vec<(i64, Micros, i64, String, Option<String>)> = {
                 let mut st = tx.prepare_cached(
@@ -141,8 +140,10 @@ impl Store {
             let mut chunks = HashSet::new();
             {
                 let mut del = tx.prepare_cached("DELETE FROM logs WHERE id = ?1")?;
+                let mut del_fts = tx.prepare_cached("DELETE FROM logs_fts WHERE rowid = ?1")?;
                 for (id, time, level, service, message) in &rows {
                     del.execute([id])?;
+                    del_fts.execute([id])?;
                     let minute = minute_of(*time);
                     *minutes.entry((minute, service, *level)).or_default() += 1;
                     if let Some(m) = message {
@@ -198,47 +199,9 @@ impl Store {
                 }
             }
             tx.commit()?;
-            Ok(rows.iter().map(|r| r.0).collect::<Vec<i64>>())
+            Ok(rows.len())
         })
         .map_err(|e| anyhow::anyhow!("{}", self.delivery_error(&e)))
-        .map(|ids| {
-            self.forget_text(&ids);
-            ids.len()
-        })
-    }
-
-    /// Takes deleted records out of the full-text index. Their rows are
-    /// already gone, so an entry left behind (a crash in between, a
-    /// read-only index) only costs space: reads join the index to `logs`.
-    fn forget_text(&self, ids: &[i64]) {
-        let mut guard = self
-            .fts_writer
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let done = (|| {
-            if guard.is_none() {
-                *guard = Some(super::fts::open_writer(&self.path, self.uid)?);
-            }
-            let conn = guard.as_mut().expect("just opened");
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let upto: i64 = tx.query_row(
-                "SELECT value FROM fts_meta WHERE key = 'indexed_upto'",
-                [],
-                |r| r.get(0),
-            )?;
-            {
-                let mut del = tx.prepare_cached("DELETE FROM logs_fts WHERE rowid = ?1")?;
-                // Ids past the mark were never indexed; the indexer will not
-                // find their rows.
-                for id in ids.iter().filter(|&&id| id <= upto) {
-                    del.execute([id])?;
-                }
-            }
-            tx.commit()
-        })();
-        if let Err(e) = done {
-            tracing::warn!("cannot remove deleted records from the full-text index: {e}");
-        }
     }
 }
 

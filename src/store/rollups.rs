@@ -14,8 +14,7 @@ use rusqlite::Connection;
 use rusqlite::types::Value;
 
 use super::Store;
-use super::fts::{indexed_upto, text_clause};
-use super::search::Where;
+use super::search::{Where, fts_match};
 use crate::query::{Bucket, Query, Stats, StatsQuery, TopError, default_interval, fingerprint};
 use crate::record::{Level, Micros};
 
@@ -216,9 +215,11 @@ fn from_logs(
     bounded.since = Some(q.since.map_or(lo, |s| s.max(lo)));
     bounded.until = Some(q.until.map_or(hi, |u| u.min(hi)));
     let mut w = Where::filters(&bounded, false);
-    if let Some((clause, p)) = text_clause(q, indexed_upto(conn)?) {
-        w.clauses.push(clause);
-        w.params.extend(p);
+    if let Some(m) = fts_match(q) {
+        w.clauses.push(
+            "EXISTS (SELECT 1 FROM logs_fts WHERE logs_fts MATCH ? AND rowid = logs.id)".into(),
+        );
+        w.params.push(Value::Text(m));
     }
     let sql = format!(
         "SELECT time, level, service, CASE WHEN level >= {} THEN message END FROM logs WHERE {}",

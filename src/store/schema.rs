@@ -3,12 +3,11 @@
 //! - `logs`: one row per record; `id` is the record id (rowid, so lookups by
 //!   id and id ranges are B-tree seeks). Levels are stored as 0..4.
 //!   `metadata` is JSON text, NULL when empty.
-//! - `logs_fts` (in the index file, see `fts`): FTS5 over `message`,
-//!   contentless (the text lives once, in `logs`) with `contentless_delete=1`
-//!   so retention can delete by rowid. Tokenizer: `unicode61` with `_` as a
-//!   token character, so `user_id` and `ERR_TIMEOUT` are one token, while
-//!   `-`, `.`, `/`, `:` split words as a reader expects (`db-1` finds
-//!   `db 1`). Case and diacritics are folded.
+//! - `logs_fts`: FTS5 over `message`, contentless (the text lives once, in
+//!   `logs`) with `contentless_delete=1` so retention can delete by rowid.
+//!   Tokenizer: `unicode61` with `_` as a token character, so `user_id` and
+//!   `ERR_TIMEOUT` are one token, while `-`, `.`, `/`, `:` split words as a
+//!   reader expects (`db-1` finds `db 1`). Case and diacritics are folded.
 //! - Indexes on `time`, `(service,time)`, `(level,time)`, `(host,time)`.
 //!   Each also carries the rowid, so `ORDER BY time DESC, id DESC` is an
 //!   index walk. These insert near their right edge (times mostly grow), so
@@ -32,8 +31,7 @@
 //!   walks ids newest first and uses these bounds to know when no older id
 //!   can hold a newer record (see `search`).
 //! - `batches`: idempotency keys with their first outcome.
-//! - `meta`: the next record id (see the module docs of `store`) and the
-//!   store's random `uid`, which its index file must carry too.
+//! - `meta`: the next record id (see the module docs of `store`).
 //!
 //! Settings: WAL (readers never block the writer), `synchronous=NORMAL` (a
 //! commit is in the WAL before the ack, so a killed process loses nothing
@@ -50,8 +48,7 @@ use super::BUSY_TIMEOUT;
 pub(crate) const CHUNK_SHIFT: u32 = 13;
 
 /// Schema version in `PRAGMA user_version`. 2: `logs_trace` keyed by hour.
-/// 3: the full-text index moved to its own file (`fts`).
-const VERSION: i64 = 3;
+const VERSION: i64 = 2;
 
 /// The trace index (module docs). The expression in reads must be written
 /// exactly like this for SQLite to use the index.
@@ -82,6 +79,12 @@ CREATE INDEX IF NOT EXISTS logs_time ON logs(time);
 CREATE INDEX IF NOT EXISTS logs_service ON logs(service, time);
 CREATE INDEX IF NOT EXISTS logs_level ON logs(level, time);
 CREATE INDEX IF NOT EXISTS logs_host ON logs(host, time);
+CREATE VIRTUAL TABLE IF NOT EXISTS logs_fts USING fts5(
+    message,
+    content='',
+    contentless_delete=1,
+    tokenize="unicode61 tokenchars '_'"
+);
 CREATE TABLE IF NOT EXISTS rollup_minute(
     minute INTEGER NOT NULL,
     service TEXT NOT NULL,
@@ -125,7 +128,6 @@ CREATE TABLE IF NOT EXISTS meta(
     value INTEGER NOT NULL
 ) WITHOUT ROWID;
 INSERT OR IGNORE INTO meta(key, value) VALUES('next_id', 1);
-INSERT OR IGNORE INTO meta(key, value) VALUES('uid', random());
 "#;
 
 /// Page cache of the writer: `send` into the store must stay within its
@@ -176,19 +178,18 @@ pub(crate) fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
             let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
             if version < 1 {
                 conn.execute_batch(DDL)?;
+                // Fewer, larger segment merges: cheaper bulk indexing; FTS
+                // leaves sized to the 8 KiB page (the default suits 4 KiB).
+                conn.execute_batch(
+                    "INSERT INTO logs_fts(logs_fts, rank) VALUES('pgsz', 8000);
+                     INSERT INTO logs_fts(logs_fts, rank) VALUES('automerge', 8);
+                     INSERT INTO logs_fts(logs_fts, rank) VALUES('crisismerge', 32);",
+                )?;
             }
             if version < 2 {
                 // Version 1 indexed `trace_id` alone.
                 conn.execute_batch("DROP INDEX IF EXISTS logs_trace;")?;
                 conn.execute_batch(TRACE_INDEX)?;
-            }
-            if version < 3 {
-                // Version 2 kept `logs_fts` here; the indexer rebuilds it in
-                // the index file (a store with an unknown uid starts empty).
-                conn.execute_batch(
-                    "DROP TABLE IF EXISTS logs_fts;
-                     INSERT OR IGNORE INTO meta(key, value) VALUES('uid', random());",
-                )?;
             }
             if version < VERSION {
                 conn.execute_batch(&format!("PRAGMA user_version={VERSION}"))?;
@@ -213,11 +214,5 @@ pub(crate) fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     configure(&conn, READER_CACHE_KIB)?;
-    super::fts::attach(&conn, path)?;
     Ok(conn)
-}
-
-/// The store's random id, shared with its full-text index file.
-pub(crate) fn uid(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT value FROM meta WHERE key = 'uid'", [], |r| r.get(0))
 }

@@ -15,8 +15,6 @@
 //! `Timeout:` but not `timeouts`; `connection refused` is a phrase). A term
 //! without any letter or digit (`***`) is dropped. This is token semantics,
 //! narrower than the substring rule of [`crate::query::Query::matches`].
-//! Records newer than the index's mark are checked by `loghub_text` with the
-//! same rule (see `fts`), so every read sees every acknowledged record.
 //!
 //! **Newest matches fast.** Sorting every match of a common word by time
 //! would read millions of rows. Instead the search walks id ranges from the
@@ -33,8 +31,6 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params_from_iter};
 
 use super::Store;
-pub(crate) use super::fts::fts_match;
-use super::fts::{indexed_upto, scan_clause, text_clause};
 use super::schema::{CHUNK_SHIFT, TRACE_HOURS};
 use crate::query::{Query, QueryPage};
 use crate::record::{Level, Micros, Record};
@@ -70,6 +66,18 @@ pub(crate) fn row_record(r: &Row<'_>) -> rusqlite::Result<Record> {
             .and_then(|m| serde_json::from_str(&m).ok())
             .unwrap_or_default(),
     })
+}
+
+/// The FTS5 expression for a query's text terms, `None` when there are none
+/// (or none with a word in them).
+pub(crate) fn fts_match(q: &Query) -> Option<String> {
+    let phrases: Vec<String> = q
+        .text
+        .iter()
+        .filter(|t| t.chars().any(|c| c.is_alphanumeric()))
+        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+        .collect();
+    (!phrases.is_empty()).then(|| phrases.join(" AND "))
 }
 
 /// WHERE clauses and their parameters, built from a query's filters.
@@ -203,12 +211,11 @@ impl Store {
         let cursor = cursor.map(decode_cursor).transpose()?;
         self.with_reader(|conn| {
             let tx = conn.transaction()?;
-            let upto = indexed_upto(&tx)?;
             let mut records = match fts_match(q) {
                 Some(m) if q.trace_id.is_none() && !few_candidates(&tx, q)? => {
-                    newest_text(&tx, q, &m, upto, cursor, limit + 1)?
+                    newest_text(&tx, q, &m, cursor, limit + 1)?
                 }
-                _ => newest_plain(&tx, q, upto, cursor, limit + 1)?,
+                m => newest_plain(&tx, q, m.as_deref(), cursor, limit + 1)?,
             };
             tx.commit()?;
             let more = records.len() > limit;
@@ -291,14 +298,22 @@ impl Store {
             // back costs many cheap polls rather than one that grows.
             let top = top.min(after_id.saturating_add(TAIL_WINDOW));
             let mut w = Where::filters(q, true);
-            if let Some((clause, p)) = text_clause(q, indexed_upto(&tx)?) {
-                w.push(clause, p);
-            }
             let mut params = vec![Value::Integer(after_id), Value::Integer(top)];
+            let mut text = String::new();
+            if let Some(m) = fts_match(q) {
+                text = " AND logs.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? \
+                        AND rowid > ? AND rowid <= ?)"
+                    .into();
+                w.params.extend([
+                    Value::Text(m),
+                    Value::Integer(after_id),
+                    Value::Integer(top),
+                ]);
+            }
             params.append(&mut w.params);
             params.push(Value::Integer(limit as i64));
             let sql = format!(
-                "SELECT {COLS} FROM logs WHERE logs.id > ? AND logs.id <= ? AND {} \
+                "SELECT {COLS} FROM logs WHERE logs.id > ? AND logs.id <= ? AND {}{text} \
                  ORDER BY logs.id LIMIT ?",
                 w.sql()
             );
@@ -327,7 +342,6 @@ impl Store {
     ) -> anyhow::Result<Vec<Record>> {
         let limit = limit.clamp(1, MAX_PAGE);
         self.with_reader(|conn| {
-            let tx = conn.transaction()?;
             let mut w = Where::filters(q, false);
             w.push("logs.id <= ?".into(), [Value::Integer(upto_id)]);
             if let Some((t, id)) = after {
@@ -336,17 +350,19 @@ impl Store {
                     [Value::Integer(t), Value::Integer(t), Value::Integer(id)],
                 );
             }
-            if let Some((clause, p)) = text_clause(q, indexed_upto(&tx)?) {
-                w.push(clause, p);
+            if let Some(m) = fts_match(q) {
+                w.push(
+                    "EXISTS (SELECT 1 FROM logs_fts WHERE logs_fts MATCH ? AND rowid = logs.id)"
+                        .into(),
+                    [Value::Text(m)],
+                );
             }
             w.params.push(Value::Integer(limit as i64));
             let sql = format!(
                 "SELECT {COLS} FROM logs WHERE {} ORDER BY logs.time, logs.id LIMIT ?",
                 w.sql()
             );
-            let records = collect(&tx, &sql, &w.params)?;
-            tx.commit()?;
-            Ok(records)
+            Ok(collect(conn, &sql, &w.params)?)
         })
     }
 }
@@ -466,7 +482,7 @@ fn older_than(w: &mut Where, cursor: Option<(Micros, i64)>) {
 fn newest_plain(
     conn: &Connection,
     q: &Query,
-    upto: i64,
+    text: Option<&str>,
     cursor: Option<(Micros, i64)>,
     n: usize,
 ) -> rusqlite::Result<Vec<Record>> {
@@ -498,8 +514,11 @@ fn newest_plain(
     for (part, hint) in parts {
         let mut w = Where::filters(&part, false);
         older_than(&mut w, cursor);
-        if let Some((clause, p)) = text_clause(&part, upto) {
-            w.push(clause, p);
+        if let Some(m) = text {
+            w.push(
+                "EXISTS (SELECT 1 FROM logs_fts WHERE logs_fts MATCH ? AND rowid = logs.id)".into(),
+                [Value::Text(m.into())],
+            );
         }
         w.params.push(Value::Integer(n as i64));
         let sql = format!(
@@ -522,7 +541,6 @@ fn newest_text(
     conn: &Connection,
     q: &Query,
     fts: &str,
-    upto: i64,
     cursor: Option<(Micros, i64)>,
     n: usize,
 ) -> rusqlite::Result<Vec<Record>> {
@@ -550,16 +568,9 @@ fn newest_text(
     }
     let mut w = Where::filters(q, true);
     older_than(&mut w, cursor);
-    let indexed = format!(
-        "SELECT {COLS} FROM fts.logs_fts CROSS JOIN logs ON logs.id = logs_fts.rowid \
+    let sql = format!(
+        "SELECT {COLS} FROM logs_fts CROSS JOIN logs ON logs.id = logs_fts.rowid \
          WHERE logs_fts MATCH ? AND logs_fts.rowid >= ? AND logs_fts.rowid <= ? AND {} \
-         ORDER BY logs.time DESC, logs.id DESC LIMIT ?",
-        w.sql()
-    );
-    // Ids the index does not hold yet: their messages are checked one by one.
-    let (scan, terms) = scan_clause(q).expect("a full-text query has terms");
-    let unindexed = format!(
-        "SELECT {COLS} FROM logs WHERE logs.id >= ? AND logs.id <= ? AND {scan} AND {} \
          ORDER BY logs.time DESC, logs.id DESC LIMIT ?",
         w.sql()
     );
@@ -570,26 +581,14 @@ fn newest_text(
         let lo = hi.saturating_sub(step);
         let first_id = chunks[lo].0 << CHUNK_SHIFT;
         let last_id = ((chunks[hi - 1].0 + 1) << CHUNK_SHIFT) - 1;
-        if first_id <= upto {
-            let mut params = vec![
-                Value::Text(fts.into()),
-                Value::Integer(first_id),
-                Value::Integer(last_id.min(upto)),
-            ];
-            params.extend(w.params.iter().cloned());
-            params.push(Value::Integer(n as i64));
-            found.extend(collect(conn, &indexed, &params)?);
-        }
-        if last_id > upto {
-            let mut params = vec![
-                Value::Integer(first_id.max(upto + 1)),
-                Value::Integer(last_id),
-                terms.clone(),
-            ];
-            params.extend(w.params.iter().cloned());
-            params.push(Value::Integer(n as i64));
-            found.extend(collect(conn, &unindexed, &params)?);
-        }
+        let mut params = vec![
+            Value::Text(fts.into()),
+            Value::Integer(first_id),
+            Value::Integer(last_id),
+        ];
+        params.extend(w.params.iter().cloned());
+        params.push(Value::Integer(n as i64));
+        found.extend(collect(conn, &sql, &params)?);
         sort_newest(&mut found);
         found.truncate(n);
         hi = lo;
@@ -658,6 +657,46 @@ mod tests {
             })
             .unwrap();
         assert!(plan.contains("USING INDEX logs_trace"), "{plan}");
+    }
+
+    /// `level=error service=X` with X rare walks X's records, not every
+    /// error; with X common and the level rare, the other way round.
+    #[test]
+    fn the_walk_takes_the_index_of_the_rarest_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.db")).unwrap();
+        let mut records = Vec::new();
+        for i in 0..300 {
+            records.push(Record {
+                time: 1_700_000_000_000_000 + i,
+                level: if i == 0 {
+                    Level::Critical
+                } else {
+                    Level::Error
+                },
+                service: if i < 2 { "rare" } else { "common" }.into(),
+                host: "h".into(),
+                message: format!("m {i}"),
+                ..Record::default()
+            });
+        }
+        store.ingest(&crate::backend::Batch::new(records)).unwrap();
+        let pick = |levels: Vec<Level>, service: &str| {
+            let q = Query {
+                levels,
+                services: vec![service.into()],
+                ..Query::default()
+            };
+            store
+                .with_reader(|conn| Ok(narrowest_index(conn, &q)?))
+                .unwrap()
+        };
+        assert_eq!(pick(vec![Level::Error], "rare"), " INDEXED BY logs_service");
+        assert_eq!(
+            pick(vec![Level::Critical], "common"),
+            " INDEXED BY logs_level"
+        );
+        assert_eq!(pick(vec![Level::Error, Level::Critical], "rare"), "");
     }
 
     #[test]
