@@ -12,7 +12,9 @@ pub enum Exit {
     Usage = 2,
     /// Some records are in the DLQ: not lost, not delivered.
     Spooled = 3,
-    /// Some records were dropped (`--on-full drop-*`, `--min-level` does not count).
+    /// Some records were dropped (`--on-full drop-*`, or kept nowhere because
+    /// the DLQ could not be written; `--min-level` does not count). Wins over
+    /// [`Exit::Spooled`].
     Dropped = 4,
     /// Interrupted by a signal.
     Interrupted = 130,

@@ -6,7 +6,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use common::{Sandbox, assert_code, ndjson, stderr, stdout};
+use common::{Sandbox, Tmpfs, assert_code, ndjson, stderr, stdout};
 
 fn lines(prefix: &str, n: usize) -> Vec<u8> {
     (1..=n)
@@ -324,34 +324,6 @@ fn a_store_slower_than_the_input_gets_backpressure_not_the_dlq() {
     );
     let o = sb.run(&["query", "--limit", "0", "--output", "ndjson"], b"");
     assert_eq!(ndjson(&o).len(), 60_000);
-}
-
-/// A tmpfs of `size` mounted for one test, unmounted on drop. `None` (the
-/// test says it is skipped) where this machine does not let the test mount:
-/// not root, or no CAP_SYS_ADMIN in a container.
-struct Tmpfs(std::path::PathBuf);
-
-impl Tmpfs {
-    fn mount(at: &std::path::Path, size: &str) -> Option<Tmpfs> {
-        std::fs::create_dir_all(at).unwrap();
-        let ok = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(at)
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            eprintln!("SKIPPED: cannot mount a tmpfs here (needs root)");
-            return None;
-        }
-        Some(Tmpfs(at.to_path_buf()))
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
-    }
 }
 
 /// A store on a full disk: a clear error naming it, exit 3, and every line

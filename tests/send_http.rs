@@ -11,7 +11,7 @@ use std::io::Write;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Sandbox, assert_code, stderr};
+use common::{Sandbox, Tmpfs, assert_code, stderr};
 use fault_server::{Fault, FaultServer, free_port, policy};
 
 /// `n` distinct lines, `line-000042 …`, about 100 bytes each.
@@ -473,10 +473,12 @@ fn an_unwritable_dlq_is_named_and_the_loss_is_counted() {
         ],
         &input(&ls),
     );
-    assert_code(&out, 1);
+    // Records kept nowhere are dropped records: exit 4, and counted.
+    assert_code(&out, 4);
     let err = stderr(&out);
     assert!(err.contains(&dlq.display().to_string()), "{err}");
     assert!(err.contains("lost"), "{err}");
+    assert_eq!(stats(&sb)["dropped"], 200);
 }
 
 #[test]
@@ -572,4 +574,53 @@ fn a_slow_but_healthy_server_gets_backpressure_not_the_dlq() {
     assert_exactly_once(&server, &ls);
     assert_eq!(dlq_records(&sb), 0);
     assert_eq!(stats(&sb)["spooled"], 0);
+}
+
+/// A DLQ on a full disk with the target down: what fits is kept, the rest
+/// is reported as lost by count, and the exit code says records were
+/// dropped (4), which wins over "some are in the DLQ" (3).
+#[test]
+fn a_full_dlq_disk_reports_what_is_lost_and_exits_4() {
+    let sb = Sandbox::new();
+    let Some(disk) = Tmpfs::mount(&sb.path().join("small"), "64k") else {
+        return;
+    };
+    let dlq = disk.0.join("dlq");
+    let url = format!("http://127.0.0.1:{}", free_port());
+    let out = run_send(
+        &sb,
+        &url,
+        &["--dlq-dir", dlq.to_str().unwrap(), "--max-retries", "0"],
+        &input(&lines(20_000)),
+    );
+    assert_code(&out, 4);
+    let err = stderr(&out);
+    assert!(err.contains("cannot write to the DLQ directory"), "{err}");
+    assert!(err.contains(&dlq.display().to_string()), "{err}");
+    let s = stats(&sb);
+    let (spooled, dropped) = (
+        s["spooled"].as_u64().unwrap(),
+        s["dropped"].as_u64().unwrap(),
+    );
+    assert!(spooled > 0, "nothing fitted in the DLQ: {s}");
+    assert!(dropped > 0, "everything fitted in the DLQ: {s}");
+    // Reading stops at the failure. Every record read should be in one of
+    // the two counts; a few batches in flight when the DLQ fails are not
+    // counted yet (an open bug), so this checks the bound only.
+    assert!(spooled + dropped <= s["records"].as_u64().unwrap(), "{s}");
+    assert!(
+        spooled + dropped + 1_000 >= s["records"].as_u64().unwrap(),
+        "{s}"
+    );
+    assert!(
+        err.contains(&format!("{dropped} records could not be kept anywhere")),
+        "{err}"
+    );
+    let kept: usize = loghub::dlq::Dlq::new(&dlq)
+        .entries()
+        .unwrap()
+        .iter()
+        .map(|e| e.header.as_ref().map(|h| h.records).unwrap())
+        .sum();
+    assert_eq!(kept as u64, spooled, "the DLQ holds what the summary says");
 }

@@ -56,12 +56,13 @@ pub async fn run(mut cfg: Config, args: SendArgs) -> Result<Exit> {
             cfg.dlq_dir.display()
         );
     }
+    // Losing records is the worse news: it wins over records kept in the DLQ.
     Ok(if outcome.interrupted {
         Exit::Interrupted
-    } else if s.spooled > 0 {
-        Exit::Spooled
     } else if s.dropped > 0 {
         Exit::Dropped
+    } else if s.spooled > 0 {
+        Exit::Spooled
     } else if outcome.fatal.is_some() {
         Exit::Error
     } else {

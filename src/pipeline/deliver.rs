@@ -278,6 +278,8 @@ impl Inner {
     /// count is added to the message at the end).
     fn lose(&self, n: usize, why: &str) {
         self.lost.fetch_add(n as u64, Ordering::Relaxed);
+        // Lost is dropped, as far as the user is concerned (exit code 4).
+        Metrics::add(&self.metrics.dropped, n as u64);
         self.set_stop(Stop::Fatal(why.to_string()));
     }
 

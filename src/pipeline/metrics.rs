@@ -38,7 +38,8 @@ pub struct Metrics {
     pub unspooled: AtomicU64,
     /// Records refused for good (in `rejected/`).
     pub rejected: AtomicU64,
-    /// Records dropped by `--on-full drop-*`.
+    /// Records dropped by `--on-full drop-*`, or that could be kept nowhere
+    /// (the target refused them and the DLQ could not be written).
     pub dropped: AtomicU64,
     pub breaker_trips: AtomicU64,
     latencies_us: Mutex<Vec<u32>>,
