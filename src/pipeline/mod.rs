@@ -236,6 +236,8 @@ pub async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut fatal: Option<String> = None;
     let mut closed = false;
+    // Batches cut from one chunk after the one whose submit ended the run.
+    let mut unsent: Vec<Batch> = Vec::new();
     'outer: loop {
         tokio::select! {
             biased;
@@ -248,12 +250,14 @@ pub async fn run(
                 pending.insert(p.seq, p);
                 while let Some(p) = pending.remove(&next_seq) {
                     next_seq += 1;
-                    for batch in cur.push(p) {
+                    let mut batches = cur.push(p).into_iter();
+                    while let Some(batch) = batches.next() {
                         if let Err(stop) = deliverer.submit(batch).await {
                             match stop {
                                 Stop::Fatal(m) => fatal = Some(m),
                                 Stop::Closed => closed = true,
                             }
+                            unsent.extend(batches);
                             break 'outer;
                         }
                     }
@@ -286,7 +290,8 @@ pub async fn run(
             cur.push_all(p);
         }
         if !closed {
-            deliverer.spool_now(cur.take_all()).await;
+            unsent.extend(cur.take_all());
+            deliverer.spool_now(unsent).await;
         }
     } else if !cur.is_empty()
         && let Err(stop) = deliverer.submit(cur.take()).await
