@@ -290,7 +290,7 @@ fn main() {
     };
     let (d, page) = time_it(runs, || store.query(&rare, None, 100).unwrap());
     println!(
-        "query 'certificate expired' tls service=ledger (rare), newest 100: median {:.1} ms ({} records)",
+        "query 'certificate expired' tls service=ledger (a service with no records), newest 100: median {:.1} ms ({} records)",
         d.as_secs_f64() * 1e3,
         page.records.len()
     );
