@@ -109,14 +109,17 @@ fn rec(msg: &str) -> Record {
 }
 
 async fn start(keys: Keys, mem: Arc<Mem>) -> (String, Arc<Mem>) {
-    let state = AppState::new(
-        mem.clone(),
-        ServerOptions {
-            keys,
-            max_body: 1 << 20,
-            ..ServerOptions::default()
-        },
-    );
+    let opts = ServerOptions {
+        keys,
+        max_body: 1 << 20,
+        ..ServerOptions::default()
+    };
+    (start_with(mem.clone(), opts).await, mem)
+}
+
+/// Serves `mem` on a free loopback port; returns the base URL.
+async fn start_with(mem: Arc<Mem>, opts: ServerOptions) -> String {
+    let state = AppState::new(mem, opts);
     let (tx, rx) = tokio::sync::oneshot::channel();
     tokio::spawn(serve(
         state,
@@ -126,8 +129,7 @@ async fn start(keys: Keys, mem: Arc<Mem>) -> (String, Arc<Mem>) {
         },
         std::future::pending(),
     ));
-    let addr = rx.await.unwrap();
-    (format!("http://{addr}"), mem)
+    format!("http://{}", rx.await.unwrap())
 }
 
 /// Reads SSE frames until `n` events arrived; returns (id, message) pairs.
@@ -278,23 +280,11 @@ async fn ingest_answers_and_repeats() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_stream_gets_heartbeats_and_a_busy_one_gets_every_record_once() {
     let mem = Arc::new(Mem::default());
-    let state = AppState::new(
-        mem.clone(),
-        ServerOptions {
-            heartbeat: Duration::from_millis(50),
-            ..ServerOptions::default()
-        },
-    );
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(serve(
-        state,
-        "127.0.0.1:0".parse().unwrap(),
-        move |a| {
-            let _ = tx.send(a);
-        },
-        std::future::pending(),
-    ));
-    let base = format!("http://{}", rx.await.unwrap());
+    let opts = ServerOptions {
+        heartbeat: Duration::from_millis(50),
+        ..ServerOptions::default()
+    };
+    let base = start_with(mem.clone(), opts).await;
     let http = reqwest::Client::new();
     let resp = http
         .get(format!("{base}/api/v1/logs/stream"))

@@ -396,16 +396,20 @@ fn few_candidates(conn: &Connection, q: &Query) -> rusqlite::Result<bool> {
         until: q.until,
         ..Query::default()
     };
-    let mut w = Where::filters(&only, false);
-    w.params.push(Value::Integer(FEW));
+    Ok(count_upto(conn, &only, "", FEW)? < FEW)
+}
+
+/// How many records match the filters of `only` (text ignored), counted
+/// through `hint`'s index and at most `cap`.
+fn count_upto(conn: &Connection, only: &Query, hint: &str, cap: i64) -> rusqlite::Result<i64> {
+    let mut w = Where::filters(only, false);
+    w.params.push(Value::Integer(cap));
     let sql = format!(
-        "SELECT count(*) FROM (SELECT 1 FROM logs WHERE {} LIMIT ?)",
+        "SELECT count(*) FROM (SELECT 1 FROM logs{hint} WHERE {} LIMIT ?)",
         w.sql()
     );
-    let n: i64 = conn
-        .prepare_cached(&sql)?
-        .query_row(params_from_iter(w.params.iter()), |r| r.get(0))?;
-    Ok(n < FEW)
+    conn.prepare_cached(&sql)?
+        .query_row(params_from_iter(w.params.iter()), |r| r.get(0))
 }
 
 /// With more than one single-value filter among service, level and host,
@@ -450,15 +454,7 @@ fn narrowest_index(conn: &Connection, q: &Query) -> rusqlite::Result<&'static st
     }
     let mut best = ("", i64::MAX);
     for (hint, only) in candidates {
-        let mut w = Where::filters(&only, false);
-        w.params.push(Value::Integer(PROBE));
-        let sql = format!(
-            "SELECT count(*) FROM (SELECT 1 FROM logs{hint} WHERE {} LIMIT ?)",
-            w.sql()
-        );
-        let n: i64 = conn
-            .prepare_cached(&sql)?
-            .query_row(params_from_iter(w.params.iter()), |r| r.get(0))?;
+        let n = count_upto(conn, &only, hint, PROBE)?;
         if n < best.1 {
             best = (hint, n);
         }
