@@ -87,39 +87,37 @@ impl Dlq {
         last_error: Option<String>,
         sync: bool,
     ) -> Result<(PathBuf, Header)> {
-        Self::ensure(&self.dir)?;
-        let created_ms = unix_ms();
-        let header = self.header(target, batch, created_ms, attempts, last_error);
-        let body = batch.ndjson();
-        let path = format::write_file(
-            &self.dir,
-            &format::file_name(created_ms, &batch.id),
-            &header,
-            &body,
-            sync,
-        )?;
+        let (path, header, _) =
+            self.spool_file(target, batch, attempts, last_error, sync, false)?;
         Ok((path, header))
     }
 
-    /// [`Dlq::spool_with`], and the file comes back claimed by this process
-    /// (see [`format::write_file_claimed`]): a `send --durable` holds its
-    /// queued files so that a concurrent `dlq replay` leaves them alone.
-    pub fn spool_claimed(
+    /// [`Dlq::spool_with`]; with `claim`, the file comes back claimed by this
+    /// process (see [`format::write_file_claimed`]): a `send --durable` holds
+    /// its queued files so that a concurrent `dlq replay` leaves them alone.
+    pub fn spool_file(
         &self,
         target: &str,
         batch: &Batch,
+        attempts: u32,
+        last_error: Option<String>,
         sync: bool,
-    ) -> Result<(PathBuf, Header, lock::Claim)> {
+        claim: bool,
+    ) -> Result<(PathBuf, Header, Option<lock::Claim>)> {
         Self::ensure(&self.dir)?;
         let created_ms = unix_ms();
-        let header = self.header(target, batch, created_ms, 0, None);
-        let (path, claim) = format::write_file_claimed(
-            &self.dir,
-            &format::file_name(created_ms, &batch.id),
-            &header,
-            &batch.ndjson(),
-            sync,
-        )?;
+        let header = self.header(target, batch, created_ms, attempts, last_error);
+        let name = format::file_name(created_ms, &batch.id);
+        let body = batch.ndjson();
+        let (path, claim) = if claim {
+            let (path, c) = format::write_file_claimed(&self.dir, &name, &header, &body, sync)?;
+            (path, Some(c))
+        } else {
+            (
+                format::write_file(&self.dir, &name, &header, &body, sync)?,
+                None,
+            )
+        };
         Ok((path, header, claim))
     }
 

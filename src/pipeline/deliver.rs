@@ -236,21 +236,16 @@ impl Inner {
         // (Waited for inside `blocking`, never on an async thread.)
         match blocking(|| {
             let _writer = self.spool_writer.lock().unwrap_or_else(|p| p.into_inner());
-            if claim {
-                self.dlq
-                    .spool_claimed(&self.ctx.target_key, batch, sync)
-                    .map(|(path, header, c)| (path, header, Some(Arc::new(c))))
-            } else {
-                self.dlq
-                    .spool_with(
-                        &self.ctx.target_key,
-                        batch,
-                        attempts,
-                        last_error.clone(),
-                        sync,
-                    )
-                    .map(|(path, header)| (path, header, None))
-            }
+            self.dlq
+                .spool_file(
+                    &self.ctx.target_key,
+                    batch,
+                    attempts,
+                    last_error.clone(),
+                    sync,
+                    claim,
+                )
+                .map(|(path, header, c)| (path, header, c.map(Arc::new)))
         }) {
             Ok((path, header, claim)) => {
                 if !sync {
