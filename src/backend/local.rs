@@ -12,10 +12,10 @@ use anyhow::{Context, Result};
 use async_trait::async_trait;
 use futures::StreamExt;
 
-use super::{Backend, Batch, DeliveryError, IngestOutcome, RecordStream, TailStart};
+use super::{Backend, Batch, DeliveryError, IngestOutcome, PreEncoded, RecordStream, TailStart};
 use crate::query::{Query, QueryPage, Stats, StatsQuery};
 use crate::record::{Record, now_micros};
-use crate::store::Store;
+use crate::store::{Prepared, Store};
 
 /// How often `tail` looks for new records when it has caught up.
 pub const DEFAULT_POLL: Duration = Duration::from_millis(200);
@@ -79,14 +79,28 @@ impl Backend for LocalBackend {
 
     async fn ingest(&self, batch: &Batch) -> Result<IngestOutcome, DeliveryError> {
         let store = self.store.clone();
-        let batch = Arc::new(Batch {
-            id: batch.id.clone(),
-            records: batch.records.clone(),
-            ndjson: Vec::new(),
-        });
-        tokio::task::spawn_blocking(move || store.ingest_shared(batch))
+        // The send pipeline's workers encoded the batch's runs of records
+        // (`pre_encode`); anything else is encoded here, on the caller's
+        // thread. The blocking pool only waits for the writer.
+        let pieces: Vec<Arc<Prepared>> = batch
+            .pre
+            .iter()
+            .filter_map(|p| p.clone().downcast::<Prepared>().ok())
+            .collect();
+        let covered: usize = pieces.iter().map(|p| p.records()).sum();
+        let pieces = if pieces.len() == batch.pre.len() && covered == batch.records.len() {
+            pieces
+        } else {
+            vec![Arc::new(Store::prepare(&batch.records))]
+        };
+        let id = batch.id.clone();
+        tokio::task::spawn_blocking(move || store.ingest_prepared(id, pieces))
             .await
             .map_err(|e| DeliveryError::Fatal(format!("store write task failed: {e}")))?
+    }
+
+    fn pre_encode(&self, records: &[Record]) -> Option<PreEncoded> {
+        Some(Arc::new(Store::prepare(records)))
     }
 
     async fn query(&self, q: &Query, cursor: Option<&str>, limit: usize) -> Result<QueryPage> {

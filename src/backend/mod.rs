@@ -34,7 +34,16 @@ pub struct Batch {
     /// already encoded them (empty otherwise). Lets HTTP, stdout and the DLQ
     /// skip a second, single-threaded encoding.
     pub ndjson: Vec<u8>,
+    /// What [`Backend::pre_encode`] made of consecutive runs of `records`,
+    /// in order; the target checks that they cover every record before
+    /// using them (empty: the target does that work in `ingest`).
+    pub pre: Vec<PreEncoded>,
 }
+
+/// Work a target did on a run of records ahead of delivery, on the send
+/// pipeline's parse workers (see [`Backend::pre_encode`]); opaque to all but
+/// that target.
+pub type PreEncoded = Arc<dyn std::any::Any + Send + Sync>;
 
 impl Batch {
     pub fn new(records: Vec<Record>) -> Self {
@@ -42,6 +51,7 @@ impl Batch {
             id: uuid::Uuid::new_v4().to_string(),
             records,
             ndjson: Vec::new(),
+            pre: Vec::new(),
         }
     }
 
@@ -184,6 +194,15 @@ pub trait Backend: Send + Sync {
     /// allocator's cross-thread work down.
     fn needs_records(&self) -> bool {
         true
+    }
+
+    /// CPU work on a run of records that the target would otherwise do in
+    /// `ingest` on a single delivery task, done instead by the send
+    /// pipeline's parse workers, in parallel, before batching (the store
+    /// encodes its blocks here). Batches then carry the results in
+    /// [`Batch::pre`]. `None`: nothing to do ahead.
+    fn pre_encode(&self, _records: &[Record]) -> Option<PreEncoded> {
+        None
     }
 }
 

@@ -235,6 +235,7 @@ pub fn read_batch(path: &Path) -> Result<(Header, Batch)> {
         id: header.batch_id.clone(),
         records,
         ndjson: body,
+        pre: Vec::new(),
     };
     Ok((header, batch))
 }
@@ -261,6 +262,7 @@ pub fn read_batch_lines(path: &Path) -> Result<(Header, Batch)> {
         id: header.batch_id.clone(),
         records: Vec::new(),
         ndjson: body,
+        pre: Vec::new(),
     };
     Ok((header, batch))
 }

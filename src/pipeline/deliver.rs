@@ -679,6 +679,7 @@ fn cut(batch: &Batch, at: usize) -> (Batch, Batch) {
         id: batch.id.clone(),
         records: records.to_vec(),
         ndjson: ndjson.to_vec(),
+        pre: Vec::new(),
     };
     (
         part(&batch.records[..at_records], &nd[..pos]),

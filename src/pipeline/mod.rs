@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use crate::backend::{Backend, Batch};
+use crate::backend::{Backend, Batch, PreEncoded};
 use crate::config::DeliveryConfig;
 use crate::parse::multiline::{Joiner, MultilineMode};
 use crate::parse::{Event, Parser};
@@ -99,6 +99,8 @@ struct Parsed {
     /// of record i.
     ndjson: Vec<u8>,
     ends: Vec<usize>,
+    /// The target's work on `records` done ahead ([`Backend::pre_encode`]).
+    pre: Option<PreEncoded>,
 }
 
 enum Block {
@@ -136,6 +138,7 @@ pub async fn run(
     // each worker drops a record once encoded (see `Backend::needs_records`).
     let keep_records = !encode || backend.needs_records();
     let buffers = Arc::new(Buffers::default());
+    let encoder = backend.clone();
     let mut deliverer = Deliverer::start(
         backend,
         &delivery,
@@ -187,7 +190,7 @@ pub async fn run(
     // Parse workers.
     let (parsed_tx, mut parsed_rx) = tokio::sync::mpsc::channel::<Parsed>(workers * 2);
     let chunk_rx = Arc::new(Mutex::new(chunk_rx));
-    let shared = Arc::new((parser, enricher, redactor));
+    let shared = Arc::new((parser, enricher, redactor, encoder));
     for i in 0..workers {
         let rx = chunk_rx.clone();
         let tx = parsed_tx.clone();
@@ -197,13 +200,13 @@ pub async fn run(
         std::thread::Builder::new()
             .name(format!("loghub-parse-{i}"))
             .spawn(move || {
-                let (parser, enricher, redactor) = &*shared;
+                let (parser, enricher, redactor, backend) = &*shared;
                 loop {
                     let chunk = match rx.lock().unwrap_or_else(|p| p.into_inner()).recv() {
                         Ok(c) => c,
                         Err(_) => return,
                     };
-                    let parsed = parse_chunk(
+                    let mut parsed = parse_chunk(
                         chunk,
                         parser,
                         enricher,
@@ -214,6 +217,9 @@ pub async fn run(
                         &buffers,
                         &m,
                     );
+                    if !parsed.records.is_empty() {
+                        parsed.pre = backend.pre_encode(&parsed.records);
+                    }
                     if tx.blocking_send(parsed).is_err() {
                         return;
                     }
@@ -688,6 +694,7 @@ fn parse_chunk(
         records,
         ndjson,
         ends,
+        pre: None,
     }
 }
 
@@ -698,6 +705,8 @@ struct BatchBuilder {
     interval: Duration,
     records: Vec<Record>,
     ndjson: Vec<u8>,
+    /// The target's pre-encoded runs of `records` (see `push`).
+    pre: Vec<PreEncoded>,
     /// Records in the open batch (kept in `records`, or only in `ndjson`).
     count: usize,
     bytes: usize,
@@ -713,6 +722,7 @@ impl BatchBuilder {
             interval: d.flush_interval,
             records: Vec::new(),
             ndjson: Vec::new(),
+            pre: Vec::new(),
             count: 0,
             bytes: 0,
             opened: Instant::now(),
@@ -731,6 +741,22 @@ impl BatchBuilder {
     /// Adds a parsed chunk; returns the batches it completed.
     fn push(&mut self, p: Parsed) -> Vec<Batch> {
         let mut done = Vec::new();
+        if let Some(pre) = p.pre {
+            // A pre-encoded chunk is not cut: the batch takes it whole and
+            // closes once full, so it holds up to a chunk more than the
+            // batch size.
+            if self.count == 0 {
+                self.opened = Instant::now();
+            }
+            self.count += p.records.len();
+            self.bytes += p.records.iter().map(Record::approx_size).sum::<usize>();
+            self.records.extend(p.records);
+            self.pre.push(pre);
+            if self.count >= self.max_records || self.bytes >= self.max_bytes {
+                done.push(self.take());
+            }
+            return done;
+        }
         let encoded = !p.ends.is_empty();
         let n = if encoded {
             p.ends.len()
@@ -784,6 +810,7 @@ impl BatchBuilder {
         };
         self.records.extend(p.records);
         self.ndjson.extend_from_slice(&p.ndjson);
+        self.pre.extend(p.pre);
     }
 
     fn take(&mut self) -> Batch {
@@ -791,6 +818,7 @@ impl BatchBuilder {
         self.count = 0;
         let mut b = Batch::new(std::mem::take(&mut self.records));
         b.ndjson = std::mem::take(&mut self.ndjson);
+        b.pre = std::mem::take(&mut self.pre);
         if b.ndjson.capacity() > 2 * b.ndjson.len() + 4096 {
             // A batch cut early (flush interval) gives back what was reserved
             // for a full one: the buffer bounds records, not reservations.

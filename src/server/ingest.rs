@@ -168,6 +168,7 @@ async fn handle(
                 .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
             records,
             ndjson: Vec::new(),
+            pre: Vec::new(),
         };
         let outcome = st.backend.ingest(&batch).await.map_err(delivery_error)?;
         received = outcome.accepted;

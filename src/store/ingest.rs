@@ -10,6 +10,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use super::Store;
+use super::block::{Builder, MAX_RECORDS, View};
 use super::schema::CHUNK_SHIFT;
 use crate::backend::{Batch, DeliveryError, IngestOutcome};
 use crate::query::fingerprint;
@@ -38,9 +39,49 @@ pub(crate) fn minute_of(t: Micros) -> i64 {
     t.div_euclid(60_000_000)
 }
 
+/// (minute, fingerprint, service, level) of a `rollup_errors` row.
+type ErrorKey = (i64, String, String, u8);
+
+/// A batch encoded for the store: its blocks, which records it rejects and
+/// what it adds to the rollups. Building it is most of the CPU work of a
+/// write, and needs nothing from the store, so callers do it before taking
+/// the writer ([`Store::prepare`]); the transaction then only inserts rows.
+pub struct Prepared {
+    /// Records given, rejected ones included.
+    records: usize,
+    blocks: Vec<Encoded>,
+    accepted: usize,
+    rejected: Vec<(usize, String)>,
+    minutes: HashMap<(i64, String, u8), i64>,
+    /// (minute, fingerprint, service, level) → (count, last seen, offset
+    /// of the first record's id from the batch's first id).
+    errors: HashMap<ErrorKey, (i64, Micros, i64)>,
+}
+
+impl Prepared {
+    /// How many records it was made from, rejected ones included.
+    pub fn records(&self) -> usize {
+        self.records
+    }
+}
+
+/// One encoded block, its ids still relative to the batch's first id.
+pub(crate) struct Encoded {
+    /// Offsets of its first and last records' ids from the batch's first id.
+    offset: i64,
+    last: i64,
+    count: usize,
+    min_time: Micros,
+    max_time: Micros,
+    data: Vec<u8>,
+    terms: String,
+    bloom: Option<Vec<u8>>,
+}
+
 /// A batch waiting in the group-commit queue, and where its answer goes.
 pub(crate) struct Pending {
-    batch: Arc<Batch>,
+    id: String,
+    pieces: Vec<Arc<Prepared>>,
     done: Arc<Done>,
 }
 
@@ -50,16 +91,135 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Encodes a run of views (ids ascending) into blocks.
+pub(crate) fn encode<'a>(
+    views: impl IntoIterator<
+        Item = (
+            View<'a>,
+            Option<&'a serde_json::Map<String, serde_json::Value>>,
+        ),
+    >,
+    base: i64,
+) -> Vec<Encoded> {
+    let mut out = Vec::new();
+    let mut builder: Option<(i64, Builder)> = None;
+    let mut last = base;
+    for (v, meta) in views {
+        if builder.as_ref().is_some_and(|(_, b)| b.is_full()) {
+            let (offset, b) = builder.take().expect("checked");
+            out.push(finish(offset, last - base, b));
+        }
+        let (_, b) = builder.get_or_insert_with(|| (v.id - base, Builder::new(v.id)));
+        last = v.id;
+        b.push(&v, meta);
+    }
+    if let Some((offset, b)) = builder {
+        out.push(finish(offset, last - base, b));
+    }
+    out
+}
+
+/// A record as a view, with its metadata as JSON text and the given id.
+pub(crate) fn view_of<'a>(r: &'a Record, id: i64, metadata: &'a str) -> View<'a> {
+    View {
+        id,
+        time: r.time,
+        level: r.level,
+        service: &r.service,
+        host: &r.host,
+        message: &r.message,
+        trace_id: r.trace_id.as_deref(),
+        span_id: r.span_id.as_deref(),
+        metadata,
+    }
+}
+
+/// Metadata as stored: JSON text, empty when there is none.
+pub(crate) fn metadata_text(r: &Record) -> String {
+    if r.metadata.is_empty() {
+        String::new()
+    } else {
+        serde_json::to_string(&r.metadata).expect("a JSON map always serializes")
+    }
+}
+
+fn finish(offset: i64, last: i64, b: Builder) -> Encoded {
+    let (count, min_time, max_time) = (b.count, b.min_time, b.max_time);
+    let (data, terms, bloom) = b.finish();
+    Encoded {
+        offset,
+        last,
+        count,
+        min_time,
+        max_time,
+        data,
+        terms,
+        bloom,
+    }
+}
+
 impl Store {
+    /// Validates and encodes a batch (see [`Prepared`]).
+    pub fn prepare(records: &[Record]) -> Prepared {
+        let mut p = Prepared {
+            records: records.len(),
+            blocks: Vec::new(),
+            accepted: 0,
+            rejected: Vec::new(),
+            minutes: HashMap::new(),
+            errors: HashMap::new(),
+        };
+        let mut metas: Vec<String> = Vec::new();
+        let mut valid: Vec<&Record> = Vec::with_capacity(records.len());
+        for (i, r) in records.iter().enumerate() {
+            if let Some(reason) = invalid(r) {
+                p.rejected.push((i, reason));
+                continue;
+            }
+            valid.push(r);
+            metas.push(metadata_text(r));
+            let minute = minute_of(r.time);
+            let level = r.level.index() as u8;
+            match p.minutes.get_mut(&(minute, r.service.clone(), level)) {
+                Some(n) => *n += 1,
+                None => {
+                    p.minutes.insert((minute, r.service.clone(), level), 1);
+                }
+            }
+            if r.level >= Level::Error {
+                let fp = fingerprint::fingerprint(&r.message);
+                let offset = valid.len() as i64 - 1;
+                let e = p
+                    .errors
+                    .entry((minute, fp, r.service.clone(), level))
+                    .or_insert((0, r.time, offset));
+                e.0 += 1;
+                e.1 = e.1.max(r.time);
+            }
+        }
+        p.accepted = valid.len();
+        p.blocks = encode(
+            valid.iter().zip(&metas).enumerate().map(|(i, (r, meta))| {
+                (
+                    view_of(r, i as i64, meta),
+                    (!r.metadata.is_empty()).then_some(&r.metadata),
+                )
+            }),
+            0,
+        );
+        p
+    }
+
     /// Stores a batch in its own transaction. A batch whose id was stored
     /// before returns the first outcome and stores nothing (the check and the
     /// insert share one transaction, so two processes racing on one id store
     /// it once).
     pub fn ingest(&self, batch: &Batch) -> Result<IngestOutcome, DeliveryError> {
+        let pieces = [Arc::new(Store::prepare(&batch.records))];
         self.with_writer(|conn| {
             let out = (|| {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let outcome = ingest_in(&tx, batch)?;
+                let outcome = ingest_in(&tx, &batch.id, &pieces)?;
                 tx.commit()?;
                 Ok(outcome)
             })();
@@ -67,17 +227,31 @@ impl Store {
         })
     }
 
-    /// Like [`Store::ingest`], with group commit: batches that arrive from
-    /// several threads while a transaction is being written are stored
-    /// together in the next one, each still answered only once that
-    /// transaction has committed. Every commit pays a fixed cost (flushing
-    /// the full-text segment, writing touched index pages to the WAL), so
-    /// concurrent writers (the pipeline's in-flight batches, the server's
-    /// clients) share it. A failed transaction fails every batch in it.
+    /// [`Store::ingest_prepared`] of a batch prepared on this thread.
     pub fn ingest_shared(&self, batch: Arc<Batch>) -> Result<IngestOutcome, DeliveryError> {
+        self.ingest_prepared(
+            batch.id.clone(),
+            vec![Arc::new(Store::prepare(&batch.records))],
+        )
+    }
+
+    /// Like [`Store::ingest`] for a batch prepared in runs (`pieces`, in
+    /// record order), with group commit:
+    /// batches that arrive from several threads while a transaction is being
+    /// written are stored together in the next one, each still answered only
+    /// once that transaction has committed. Every commit pays a fixed cost
+    /// (flushing the full-text segment, writing touched pages to the WAL),
+    /// so concurrent writers (the pipeline's in-flight batches, the server's
+    /// clients) share it. A failed transaction fails every batch in it.
+    pub fn ingest_prepared(
+        &self,
+        batch_id: String,
+        pieces: Vec<Arc<Prepared>>,
+    ) -> Result<IngestOutcome, DeliveryError> {
         let done: Arc<Done> = Arc::new(Mutex::new(None));
         lock(&self.queue).push(Pending {
-            batch,
+            id: batch_id,
+            pieces,
             done: done.clone(),
         });
         // Whoever holds the writer stores everything queued, ours included
@@ -91,7 +265,7 @@ impl Store {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 let mut outs = Vec::with_capacity(group.len());
                 for p in &group {
-                    outs.push(ingest_in(&tx, &p.batch)?);
+                    outs.push(ingest_in(&tx, &p.id, &p.pieces)?);
                 }
                 tx.commit()?;
                 Ok(outs)
@@ -117,11 +291,15 @@ impl Store {
 }
 
 /// Checks one batch's id and stores it, inside the caller's transaction.
-fn ingest_in(tx: &rusqlite::Transaction<'_>, batch: &Batch) -> rusqlite::Result<IngestOutcome> {
-    if !batch.id.is_empty()
+fn ingest_in(
+    tx: &rusqlite::Transaction<'_>,
+    batch_id: &str,
+    pieces: &[Arc<Prepared>],
+) -> rusqlite::Result<IngestOutcome> {
+    if !batch_id.is_empty()
         && let Some(text) = tx
             .prepare_cached("SELECT outcome FROM batches WHERE id = ?1")?
-            .query_row([&batch.id], |r| r.get::<_, String>(0))
+            .query_row([batch_id], |r| r.get::<_, String>(0))
             .optional()?
     {
         let stored: StoredOutcome = serde_json::from_str(&text).unwrap_or(StoredOutcome {
@@ -134,15 +312,24 @@ fn ingest_in(tx: &rusqlite::Transaction<'_>, batch: &Batch) -> rusqlite::Result<
             wire_bytes: 0,
         });
     }
-    let outcome = insert_records(tx, &batch.records)?;
-    if !batch.id.is_empty() {
+    let mut outcome = IngestOutcome::default();
+    let mut offset = 0;
+    for p in pieces {
+        insert(tx, p)?;
+        outcome.accepted += p.accepted;
+        outcome
+            .rejected
+            .extend(p.rejected.iter().map(|(i, why)| (offset + i, why.clone())));
+        offset += p.records;
+    }
+    if !batch_id.is_empty() {
         let stored = StoredOutcome {
             accepted: outcome.accepted,
             rejected: outcome.rejected.clone(),
         };
         tx.prepare_cached("INSERT INTO batches(id, outcome, created) VALUES(?1, ?2, ?3)")?
             .execute(params![
-                batch.id,
+                batch_id,
                 serde_json::to_string(&stored).expect("outcome serializes"),
                 now_micros()
             ])?;
@@ -150,77 +337,62 @@ fn ingest_in(tx: &rusqlite::Transaction<'_>, batch: &Batch) -> rusqlite::Result<
     Ok(outcome)
 }
 
-/// Inserts the valid records of a batch and updates every derived table.
-fn insert_records(
-    tx: &rusqlite::Transaction<'_>,
-    records: &[Record],
-) -> rusqlite::Result<IngestOutcome> {
-    let mut next_id: i64 =
-        tx.query_row("SELECT value FROM meta WHERE key = 'next_id'", [], |r| {
-            r.get(0)
-        })?;
-    let mut outcome = IngestOutcome::default();
-    let mut minutes: HashMap<(i64, &str, u8), i64> = HashMap::new();
-    let mut errors: HashMap<(i64, String, &str, u8), (i64, Micros)> = HashMap::new();
-    let mut samples: HashMap<String, &str> = HashMap::new();
-    let mut chunks: HashMap<i64, (Micros, Micros)> = HashMap::new();
-    let mut meta_buf = String::new();
-    {
-        let mut ins = tx.prepare_cached(
-            "INSERT INTO logs(id, time, level, service, host, message, trace_id, span_id, metadata)
-             VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )?;
-        let mut fts = tx.prepare_cached("INSERT INTO logs_fts(rowid, message) VALUES(?1, ?2)")?;
-        for (i, r) in records.iter().enumerate() {
-            if let Some(reason) = invalid(r) {
-                outcome.rejected.push((i, reason));
-                continue;
-            }
-            let id = next_id;
-            next_id += 1;
-            let meta = if r.metadata.is_empty() {
-                None
-            } else {
-                meta_buf.clear();
-                meta_buf.push_str(
-                    &serde_json::to_string(&r.metadata).expect("a JSON map always serializes"),
-                );
-                Some(meta_buf.as_str())
-            };
-            let level = r.level.index() as u8;
-            ins.execute(params![
-                id, r.time, level, r.service, r.host, r.message, r.trace_id, r.span_id, meta
-            ])?;
-            fts.execute(params![id, r.message])?;
-            let minute = minute_of(r.time);
-            *minutes.entry((minute, &r.service, level)).or_default() += 1;
-            if r.level >= Level::Error {
-                let fp = fingerprint::fingerprint(&r.message);
-                samples.entry(fp.clone()).or_insert(&r.message);
-                let e = errors
-                    .entry((minute, fp, &r.service, level))
-                    .or_insert((0, r.time));
-                e.0 += 1;
-                e.1 = e.1.max(r.time);
-            }
-            let c = chunks.entry(id >> CHUNK_SHIFT).or_insert((r.time, r.time));
-            c.0 = c.0.min(r.time);
-            c.1 = c.1.max(r.time);
-            outcome.accepted += 1;
-        }
+/// Writes one block's rows (ids relative to `base`): its bounds, its data,
+/// its full-text document and its Bloom filter, and widens its id chunk's time bounds.
+pub(crate) fn insert_block(
+    tx: &rusqlite::Connection,
+    base: i64,
+    b: &Encoded,
+) -> rusqlite::Result<()> {
+    let (first_id, last_id) = (base + b.offset, base + b.last);
+    tx.prepare_cached(
+        "INSERT INTO blocks(id, last_id, count, min_time, max_time) VALUES(?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        first_id,
+        last_id,
+        b.count as i64,
+        b.min_time,
+        b.max_time
+    ])?;
+    tx.prepare_cached("INSERT INTO block_data(id, data) VALUES(?1, ?2)")?
+        .execute(params![first_id, b.data])?;
+    tx.prepare_cached("INSERT INTO blocks_fts(rowid, terms) VALUES(?1, ?2)")?
+        .execute(params![first_id, b.terms])?;
+    if let Some(bloom) = &b.bloom {
+        tx.prepare_cached("INSERT INTO block_keys(id, bloom) VALUES(?1, ?2)")?
+            .execute(params![first_id, bloom])?;
     }
-    if outcome.accepted == 0 {
-        return Ok(outcome);
+    tx.prepare_cached(
+        "INSERT INTO id_chunks(chunk, min_time, max_time) VALUES(?1, ?2, ?3)
+         ON CONFLICT(chunk) DO UPDATE SET
+            min_time = min(min_time, excluded.min_time),
+            max_time = max(max_time, excluded.max_time)",
+    )?
+    .execute(params![first_id >> CHUNK_SHIFT, b.min_time, b.max_time])?;
+    Ok(())
+}
+
+/// Inserts a prepared batch's blocks and adds it to the rollups.
+fn insert(tx: &rusqlite::Transaction<'_>, p: &Prepared) -> rusqlite::Result<()> {
+    if p.accepted == 0 {
+        return Ok(());
+    }
+    let first: i64 = tx.query_row("SELECT value FROM meta WHERE key = 'next_id'", [], |r| {
+        r.get(0)
+    })?;
+    for b in &p.blocks {
+        insert_block(tx, first, b)?;
     }
     let mut up = tx.prepare_cached(
         "INSERT INTO rollup_minute(minute, service, level, count) VALUES(?1, ?2, ?3, ?4)
          ON CONFLICT(minute, service, level) DO UPDATE SET count = count + excluded.count",
     )?;
     let mut hours: HashMap<(i64, &str, u8), i64> = HashMap::new();
-    for ((minute, service, level), n) in minutes {
+    for ((minute, service, level), n) in &p.minutes {
         up.execute(params![minute, service, level, n])?;
         *hours
-            .entry((minute - minute.rem_euclid(60), service, level))
+            .entry((minute - minute.rem_euclid(60), service, *level))
             .or_default() += n;
     }
     let mut up = tx.prepare_cached(
@@ -231,34 +403,68 @@ fn insert_records(
         up.execute(params![hour, service, level, n])?;
     }
     let mut up = tx.prepare_cached(
-        "INSERT INTO rollup_errors(minute, fingerprint, service, level, count, last_seen)
-         VALUES(?1, ?2, ?3, ?4, ?5, ?6)
+        "INSERT INTO rollup_errors(minute, fingerprint, service, level, count, last_seen, sample_id)
+         VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT(minute, fingerprint, service, level) DO UPDATE SET
-            count = count + excluded.count, last_seen = max(last_seen, excluded.last_seen)",
+            count = count + excluded.count, last_seen = max(last_seen, excluded.last_seen),
+            sample_id = coalesce(sample_id, excluded.sample_id)",
     )?;
-    for ((minute, fp, service, level), (n, last)) in errors {
-        up.execute(params![minute, fp, service, level, n, last])?;
-    }
-    let mut up = tx
-        .prepare_cached("INSERT OR IGNORE INTO fingerprints(fingerprint, sample) VALUES(?1, ?2)")?;
-    for (fp, sample) in samples {
-        // A sample is for display: keep it short.
-        let mut end = sample.len().min(1000);
-        while !sample.is_char_boundary(end) {
-            end -= 1;
-        }
-        up.execute(params![fp, &sample[..end]])?;
-    }
-    let mut up = tx.prepare_cached(
-        "INSERT INTO id_chunks(chunk, min_time, max_time) VALUES(?1, ?2, ?3)
-         ON CONFLICT(chunk) DO UPDATE SET
-            min_time = min(min_time, excluded.min_time),
-            max_time = max(max_time, excluded.max_time)",
-    )?;
-    for (chunk, (lo, hi)) in chunks {
-        up.execute(params![chunk, lo, hi])?;
+    for ((minute, fp, service, level), (n, last, offset)) in &p.errors {
+        up.execute(params![minute, fp, service, level, n, last, first + offset])?;
     }
     tx.prepare_cached("UPDATE meta SET value = ?1 WHERE key = 'next_id'")?
-        .execute([next_id])?;
-    Ok(outcome)
+        .execute([first + p.accepted as i64])?;
+    Ok(())
+}
+
+/// Converts a store of schema 1 or 2 (a `logs` row per record, with FTS5 and
+/// indexes per record) to blocks, inside the caller's transaction (one
+/// transaction: a conversion cut short leaves the old store as it was). Ids,
+/// rollups and idempotency keys stay as they are.
+pub(crate) fn convert_rows(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("ALTER TABLE rollup_errors ADD COLUMN sample_id INTEGER")?;
+    conn.execute_batch("DELETE FROM id_chunks")?;
+    let mut after = i64::MIN;
+    loop {
+        let rows: Vec<Record> = {
+            let mut st = conn.prepare(
+                "SELECT id, time, level, service, host, message, trace_id, span_id, metadata \
+                 FROM logs WHERE id > ?1 ORDER BY id LIMIT ?2",
+            )?;
+            st.query_map(params![after, MAX_RECORDS as i64], |r| {
+                let level: i64 = r.get(2)?;
+                let meta: Option<String> = r.get(8)?;
+                Ok(Record {
+                    id: Some(r.get(0)?),
+                    time: r.get(1)?,
+                    level: Level::ALL[level.clamp(0, 4) as usize],
+                    service: r.get(3)?,
+                    host: r.get(4)?,
+                    message: r.get(5)?,
+                    trace_id: r.get(6)?,
+                    span_id: r.get(7)?,
+                    metadata: meta
+                        .and_then(|m| serde_json::from_str(&m).ok())
+                        .unwrap_or_default(),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?
+        };
+        let Some(last) = rows.last() else { break };
+        after = last.id.expect("read with its id");
+        let metas: Vec<String> = rows.iter().map(metadata_text).collect();
+        let first = rows[0].id.expect("read with its id");
+        let views = rows
+            .iter()
+            .zip(&metas)
+            .map(|(r, m)| (view_of(r, r.id.expect("read with its id"), m), None));
+        for b in encode(views, first) {
+            insert_block(conn, first, &b)?;
+        }
+    }
+    conn.execute_batch(
+        "DROP TABLE IF EXISTS logs_fts; DROP TABLE IF EXISTS logs; \
+         INSERT INTO blocks_fts(blocks_fts) VALUES('optimize');",
+    )?;
+    Ok(())
 }

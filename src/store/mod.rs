@@ -1,5 +1,7 @@
-//! The embedded store (SPEC §7): SQLite in WAL mode, FTS5 on messages, indexes
-//! for time, service, level, host and trace, rollups for stats, retention.
+//! The embedded store (SPEC §7): SQLite in WAL mode; records in compressed
+//! blocks with an FTS5 document per block that indexes their words,
+//! services, levels, hosts, trace ids and metadata; rollups for stats;
+//! retention.
 //!
 //! One [`Store`] is one open store file. Several processes may open the same
 //! file at once: SQLite's WAL lets readers run beside the one writer, and
@@ -8,7 +10,8 @@
 //! connection from a small pool.
 //!
 //! The submodules split the work: `schema` (tables, pragmas, why each),
-//! `ingest` (batched inserts, idempotency, rollup upkeep), `search` (query,
+//! `block` (the record encoding, words, filters), `ingest` (batched inserts,
+//! idempotency, rollup upkeep), `search` (query,
 //! trace, tail polling), `rollups` (stats), `retention` (age and size).
 //!
 //! Record ids come from a counter in the `meta` table, read and bumped inside
@@ -18,6 +21,7 @@
 //! was ever committed. That is what makes `tail` and SSE gap-free without any
 //! look-back (see [`Store::tail_page`]).
 
+mod block;
 mod ingest;
 mod retention;
 mod rollups;
@@ -33,6 +37,7 @@ use rusqlite::{Connection, ErrorCode};
 
 use crate::backend::DeliveryError;
 
+pub use ingest::Prepared;
 pub use retention::RetainReport;
 pub use search::TailPage;
 
@@ -48,7 +53,7 @@ pub struct Store {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
-    /// Batches waiting for the next group commit ([`Store::ingest_shared`]).
+    /// Batches waiting for the next group commit ([`Store::ingest_prepared`]).
     queue: Mutex<Vec<ingest::Pending>>,
 }
 

@@ -1,22 +1,26 @@
 //! Retention: deletes the oldest records (by time) beyond an age or a size,
-//! a bounded chunk per transaction so writers and readers never wait long,
-//! taking each deleted record out of the full-text index and the rollups in
-//! the same transaction; then prunes old idempotency keys (kept at least
-//! 24 h) and gives free pages back to the file system.
+//! a few blocks per transaction so writers and readers never wait long,
+//! taking the deleted records out of the rollups in the same transaction.
+//! A block with records on both sides of the cutoff is written again with
+//! the ones that stay. A size limit becomes an age: the rollups say how
+//! many records each minute holds, so the cutoff is the first minute that
+//! leaves enough out. Then old idempotency keys are pruned (kept at least
+//! 24 h) and free pages go back to the file system.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::Duration;
 
-use rusqlite::{TransactionBehavior, params};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::Store;
-use super::ingest::minute_of;
+use super::block::{self, View};
+use super::ingest::{encode, insert_block, minute_of};
 use super::schema::CHUNK_SHIFT;
 use crate::query::fingerprint;
 use crate::record::{Level, Micros, now_micros};
 
-/// Records deleted per transaction.
-const CHUNK: usize = 5_000;
+/// Blocks handled per transaction.
+const BLOCKS_PER_TX: usize = 16;
 
 /// Idempotency keys are kept at least this long.
 const MIN_BATCH_AGE: Duration = Duration::from_secs(24 * 3600);
@@ -44,35 +48,30 @@ impl Store {
         let mut report = RetainReport::default();
         let now = now_micros();
         if let Some(age) = max_age {
-            let cutoff = now.saturating_sub(micros(age));
-            loop {
-                let n = self.delete_oldest(Some(cutoff), CHUNK)?;
-                report.deleted += n as u64;
-                if n < CHUNK {
-                    break;
-                }
-            }
+            report.deleted += self.delete_before(now.saturating_sub(micros(age)))?;
         }
         if let Some(max) = max_bytes {
-            // Deleting rows frees pages only partly at once (full-text
-            // segments shrink when merged), so the share of rows to drop is
-            // estimated from the excess, and re-measured for at most a few
-            // rounds: never "delete until the file shrinks", which could
-            // empty the store.
+            // Deleting frees pages only partly at once (full-text segments
+            // shrink when merged, and a small store is mostly fixed
+            // overhead), so the share of records to drop is estimated from
+            // the excess, and another round only follows one that freed at
+            // least half of what it aimed at: never "delete until the file
+            // shrinks", which could empty the store.
             for _ in 0..3 {
                 let (used, rows) = self.used_bytes_and_rows()?;
                 if used <= max || rows == 0 {
                     break;
                 }
-                let mut want =
-                    (rows as u128 * u128::from(used - max)).div_ceil(u128::from(used)) as u64;
-                while want > 0 {
-                    let n = self.delete_oldest(None, (want as usize).min(CHUNK))?;
-                    report.deleted += n as u64;
-                    want = want.saturating_sub(n as u64);
-                    if n == 0 {
-                        break;
-                    }
+                let want =
+                    (rows as u128 * u128::from(used - max)).div_ceil(u128::from(used)) as i64;
+                let Some(cutoff) = self.cutoff_for(want)? else {
+                    break;
+                };
+                let n = self.delete_before(cutoff)?;
+                report.deleted += n;
+                let (after, _) = self.used_bytes_and_rows()?;
+                if n == 0 || used.saturating_sub(after) < (used - max) / 2 {
+                    break;
                 }
             }
         }
@@ -106,103 +105,156 @@ impl Store {
     }
 
     /// Pages in use (file pages minus free pages) in bytes, and the record
-    /// count (an index scan: fine for retention, which runs now and then).
+    /// count.
     fn used_bytes_and_rows(&self) -> anyhow::Result<(u64, u64)> {
         self.with_reader(|conn| {
             let used = used_pages_bytes(conn)?;
-            let rows: i64 = conn.query_row("SELECT count(*) FROM logs", [], |r| r.get(0))?;
+            let rows: i64 =
+                conn.query_row("SELECT coalesce(sum(count), 0) FROM blocks", [], |r| {
+                    r.get(0)
+                })?;
             Ok((used, rows as u64))
         })
     }
 
-    /// Deletes up to `limit` of the oldest records (older than `before` if
-    /// given) in one transaction; returns how many.
-    fn delete_oldest(&self, before: Option<Micros>, limit: usize) -> anyhow::Result<usize> {
-        self.with_writer(|conn| -> rusqlite::Result<usize> {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let rows: Vec<(i64, Micros, i64, String, Option<String>)> = {
-                let mut st = tx.prepare_cached(
-                    "SELECT id, time, level, service, CASE WHEN level >= ?3 THEN message END \
-                     FROM logs WHERE time < ?1 ORDER BY time, id LIMIT ?2",
-                )?;
-                st.query_map(
-                    params![
-                        before.unwrap_or(Micros::MAX),
-                        limit as i64,
-                        Level::Error.index() as i64
-                    ],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-                )?
-                .collect::<rusqlite::Result<_>>()?
-            };
-            let mut minutes: HashMap<(i64, &str, i64), i64> = HashMap::new();
-            let mut errors: HashMap<(i64, String, &str, i64), i64> = HashMap::new();
-            let mut chunks = HashSet::new();
-            {
-                let mut del = tx.prepare_cached("DELETE FROM logs WHERE id = ?1")?;
-                let mut del_fts = tx.prepare_cached("DELETE FROM logs_fts WHERE rowid = ?1")?;
-                for (id, time, level, service, message) in &rows {
-                    del.execute([id])?;
-                    del_fts.execute([id])?;
-                    let minute = minute_of(*time);
-                    *minutes.entry((minute, service, *level)).or_default() += 1;
-                    if let Some(m) = message {
-                        *errors
-                            .entry((minute, fingerprint::fingerprint(m), service, *level))
-                            .or_default() += 1;
-                    }
-                    chunks.insert(id >> CHUNK_SHIFT);
-                }
-            }
-            {
-                let mut up = tx.prepare_cached(
-                    "UPDATE rollup_minute SET count = count - ?4 \
-                 WHERE minute = ?1 AND service = ?2 AND level = ?3",
-                )?;
-                let mut empty = tx.prepare_cached(
-                    "DELETE FROM rollup_minute \
-                 WHERE minute = ?1 AND service = ?2 AND level = ?3 AND count <= 0",
-                )?;
-                let mut up_h = tx.prepare_cached(
-                    "UPDATE rollup_hour SET count = count - ?4 \
-                 WHERE minute = ?1 AND service = ?2 AND level = ?3",
-                )?;
-                let mut empty_h = tx.prepare_cached(
-                    "DELETE FROM rollup_hour \
-                 WHERE minute = ?1 AND service = ?2 AND level = ?3 AND count <= 0",
-                )?;
-                for ((minute, service, level), n) in minutes {
-                    up.execute(params![minute, service, level, n])?;
-                    empty.execute(params![minute, service, level])?;
-                    let hour = minute - minute.rem_euclid(60);
-                    up_h.execute(params![hour, service, level, n])?;
-                    empty_h.execute(params![hour, service, level])?;
-                }
-                let mut up = tx.prepare_cached(
-                    "UPDATE rollup_errors SET count = count - ?5 \
-                 WHERE minute = ?1 AND fingerprint = ?2 AND service = ?3 AND level = ?4",
-                )?;
-                let mut empty = tx.prepare_cached(
-                    "DELETE FROM rollup_errors WHERE minute = ?1 AND fingerprint = ?2 \
-                 AND service = ?3 AND level = ?4 AND count <= 0",
-                )?;
-                for ((minute, fp, service, level), n) in errors {
-                    up.execute(params![minute, &fp, service, level, n])?;
-                    empty.execute(params![minute, fp, service, level])?;
-                }
-                let mut gone = tx.prepare_cached(
-                    "DELETE FROM id_chunks WHERE chunk = ?1 AND NOT EXISTS \
-                 (SELECT 1 FROM logs WHERE id >= ?2 AND id < ?3)",
-                )?;
-                for c in chunks {
-                    gone.execute(params![c, c << CHUNK_SHIFT, (c + 1) << CHUNK_SHIFT])?;
-                }
-            }
-            tx.commit()?;
-            Ok(rows.len())
+    /// The time before which at least `want` records lie (the end of the
+    /// first minute that reaches it), from the minute rollups.
+    fn cutoff_for(&self, want: i64) -> anyhow::Result<Option<Micros>> {
+        self.with_reader(|conn| {
+            let minute: Option<i64> = conn
+                .query_row(
+                    "SELECT minute FROM (SELECT minute, sum(sum(count)) OVER (ORDER BY minute) AS upto \
+                     FROM rollup_minute GROUP BY minute) WHERE upto >= ?1 ORDER BY minute LIMIT 1",
+                    [want],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(minute.map(|m| (m + 1).saturating_mul(60_000_000)))
         })
-        .map_err(|e| anyhow::anyhow!("{}", self.delivery_error(&e)))
     }
+
+    /// Deletes every record older than `cutoff`, a few blocks per
+    /// transaction; returns how many.
+    fn delete_before(&self, cutoff: Micros) -> anyhow::Result<u64> {
+        let mut deleted = 0;
+        loop {
+            let (n, blocks) = self
+                .with_writer(|conn| delete_in_blocks(conn, cutoff))
+                .map_err(|e| match e.downcast_ref::<rusqlite::Error>() {
+                    Some(e) => anyhow::anyhow!("{}", self.delivery_error(e)),
+                    None => e,
+                })?;
+            deleted += n;
+            if blocks < BLOCKS_PER_TX {
+                return Ok(deleted);
+            }
+        }
+    }
+}
+
+/// One transaction of [`Store::delete_before`]: the oldest blocks with a
+/// record before `cutoff`; returns the records deleted and blocks handled.
+fn delete_in_blocks(
+    conn: &mut rusqlite::Connection,
+    cutoff: Micros,
+) -> anyhow::Result<(u64, usize)> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let blocks: Vec<(i64, Vec<u8>)> = {
+        let mut st = tx.prepare_cached(
+            "SELECT b.id, d.data FROM blocks b JOIN block_data d ON d.id = b.id \
+             WHERE b.min_time < ?1 ORDER BY b.min_time LIMIT ?2",
+        )?;
+        st.query_map(params![cutoff, BLOCKS_PER_TX as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?
+    };
+    let mut minutes: HashMap<(i64, String, i64), i64> = HashMap::new();
+    let mut errors: HashMap<(i64, String, String, i64), i64> = HashMap::new();
+    let mut deleted = 0u64;
+    let mut raw = Vec::new();
+    for (id, data) in &blocks {
+        block::decode(*id, data, &mut raw)?;
+        let views = block::views(*id, &raw)?;
+        let (gone, kept): (Vec<View<'_>>, Vec<View<'_>>) =
+            views.into_iter().partition(|v| v.time < cutoff);
+        for v in &gone {
+            let minute = minute_of(v.time);
+            let level = v.level.index() as i64;
+            *minutes
+                .entry((minute, v.service.to_string(), level))
+                .or_default() += 1;
+            if v.level >= Level::Error {
+                *errors
+                    .entry((
+                        minute,
+                        fingerprint::fingerprint(v.message),
+                        v.service.to_string(),
+                        level,
+                    ))
+                    .or_default() += 1;
+            }
+        }
+        deleted += gone.len() as u64;
+        tx.prepare_cached("DELETE FROM blocks WHERE id = ?1")?
+            .execute([id])?;
+        tx.prepare_cached("DELETE FROM block_data WHERE id = ?1")?
+            .execute([id])?;
+        tx.prepare_cached("DELETE FROM blocks_fts WHERE rowid = ?1")?
+            .execute([id])?;
+        tx.prepare_cached("DELETE FROM block_keys WHERE id = ?1")?
+            .execute([id])?;
+        if let Some(first) = kept.first().map(|v| v.id) {
+            for b in encode(kept.iter().map(|v| (v.clone(), None)), first) {
+                insert_block(&tx, first, &b)?;
+            }
+        }
+        let c = id >> CHUNK_SHIFT;
+        tx.prepare_cached(
+            "DELETE FROM id_chunks WHERE chunk = ?1 AND NOT EXISTS \
+             (SELECT 1 FROM blocks WHERE id >= ?2 AND id < ?3)",
+        )?
+        .execute(params![c, c << CHUNK_SHIFT, (c + 1) << CHUNK_SHIFT])?;
+    }
+    {
+        let mut up = tx.prepare_cached(
+            "UPDATE rollup_minute SET count = count - ?4 \
+             WHERE minute = ?1 AND service = ?2 AND level = ?3",
+        )?;
+        let mut empty = tx.prepare_cached(
+            "DELETE FROM rollup_minute \
+             WHERE minute = ?1 AND service = ?2 AND level = ?3 AND count <= 0",
+        )?;
+        let mut up_h = tx.prepare_cached(
+            "UPDATE rollup_hour SET count = count - ?4 \
+             WHERE minute = ?1 AND service = ?2 AND level = ?3",
+        )?;
+        let mut empty_h = tx.prepare_cached(
+            "DELETE FROM rollup_hour \
+             WHERE minute = ?1 AND service = ?2 AND level = ?3 AND count <= 0",
+        )?;
+        for ((minute, service, level), n) in minutes {
+            up.execute(params![minute, service, level, n])?;
+            empty.execute(params![minute, service, level])?;
+            let hour = minute - minute.rem_euclid(60);
+            up_h.execute(params![hour, service, level, n])?;
+            empty_h.execute(params![hour, service, level])?;
+        }
+        let mut up = tx.prepare_cached(
+            "UPDATE rollup_errors SET count = count - ?5 \
+             WHERE minute = ?1 AND fingerprint = ?2 AND service = ?3 AND level = ?4",
+        )?;
+        let mut empty = tx.prepare_cached(
+            "DELETE FROM rollup_errors WHERE minute = ?1 AND fingerprint = ?2 \
+             AND service = ?3 AND level = ?4 AND count <= 0",
+        )?;
+        for ((minute, fp, service, level), n) in errors {
+            up.execute(params![minute, &fp, service, level, n])?;
+            empty.execute(params![minute, fp, service, level])?;
+        }
+    }
+    tx.commit()?;
+    Ok((deleted, blocks.len()))
 }
 
 fn used_pages_bytes(conn: &rusqlite::Connection) -> rusqlite::Result<u64> {

@@ -1,7 +1,8 @@
 //! `stats` from the rollup tables: whole minutes of the range come from
 //! `rollup_hour` (whole hours, for hourly or wider buckets), `rollup_minute`
-//! and `rollup_errors` (a few rows per minute, whatever the record count); the partial minutes at either edge are counted from `logs`
-//! through the time index, so the numbers are exact for any `since`/`until`.
+//! and `rollup_errors` (a few rows per minute, whatever the record count);
+//! the partial minutes at either edge are counted from the blocks that hold
+//! them, so the numbers are exact for any `since`/`until`.
 //!
 //! Rollups know time, service and level only. A query that also filters on
 //! text, host, trace or metadata (or asks for buckets that are not whole
@@ -13,8 +14,11 @@ use std::collections::HashMap;
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
+use std::ops::ControlFlow;
+
 use super::Store;
-use super::search::{Where, fts_match};
+use super::block::{self, Filter};
+use super::search::{self, Range, scan};
 use crate::query::{Bucket, Query, Stats, StatsQuery, TopError, default_interval, fingerprint};
 use crate::record::{Level, Micros};
 
@@ -23,13 +27,27 @@ const MINUTE: i64 = 60_000_000;
 /// Most empty buckets filled in between the first and the last.
 const MAX_BUCKETS: i64 = 100_000;
 
+/// WHERE clauses over a rollup table and their parameters.
+#[derive(Default)]
+struct Where {
+    clauses: Vec<String>,
+    params: Vec<Value>,
+}
+
+/// Where a top error's sample message comes from.
+enum Sample {
+    Text(String),
+    /// The id of a record in the group.
+    Record(i64),
+}
+
 /// Counts gathered before they become [`Stats`].
 #[derive(Default)]
 struct Tally {
     buckets: HashMap<i64, [u64; 5]>,
     services: HashMap<String, u64>,
-    /// (fingerprint, service) → (count, last seen, sample if known)
-    errors: HashMap<(String, String), (u64, Micros, Option<String>)>,
+    /// (fingerprint, service) → (count, last seen, sample)
+    errors: HashMap<(String, String), (u64, Micros, Option<Sample>)>,
 }
 
 impl Tally {
@@ -38,7 +56,14 @@ impl Tally {
         *self.services.entry(service.to_string()).or_default() += n;
     }
 
-    fn add_error(&mut self, fp: String, service: &str, n: u64, last: Micros, sample: Option<&str>) {
+    fn add_error(
+        &mut self,
+        fp: String,
+        service: &str,
+        n: u64,
+        last: Micros,
+        sample: Option<Sample>,
+    ) {
         let e = self
             .errors
             .entry((fp, service.to_string()))
@@ -46,7 +71,7 @@ impl Tally {
         e.0 += n;
         e.1 = e.1.max(last);
         if e.2.is_none() {
-            e.2 = sample.map(str::to_string);
+            e.2 = sample;
         }
     }
 }
@@ -130,7 +155,7 @@ fn from_rollups(
     w.params.extend([Value::Integer(a), Value::Integer(b)]);
     level_service(&mut w, q);
     let sql = format!(
-        "SELECT fingerprint, service, sum(count) AS c, max(last_seen) FROM rollup_errors \
+        "SELECT fingerprint, service, sum(count) AS c, max(last_seen), max(sample_id) FROM rollup_errors \
          WHERE {} GROUP BY fingerprint, service ORDER BY c DESC LIMIT {}",
         w.clauses.join(" AND "),
         top.max(1) * 4 + 20
@@ -140,7 +165,8 @@ fn from_rollups(
     while let Some(r) = rows.next()? {
         let (fp, service, n, last): (String, String, i64, i64) =
             (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-        tally.add_error(fp, &service, n as u64, last, None);
+        let sample = r.get::<_, Option<i64>>(4)?.map(Sample::Record);
+        tally.add_error(fp, &service, n as u64, last, sample);
     }
     Ok(())
 }
@@ -207,43 +233,41 @@ fn from_logs(
     hi: Micros,
     width: i64,
     tally: &mut Tally,
-) -> rusqlite::Result<()> {
+) -> anyhow::Result<()> {
     if lo >= hi {
         return Ok(());
     }
     let mut bounded = q.clone();
     bounded.since = Some(q.since.map_or(lo, |s| s.max(lo)));
     bounded.until = Some(q.until.map_or(hi, |u| u.min(hi)));
-    let mut w = Where::filters(&bounded, false);
-    if let Some(m) = fts_match(q) {
-        w.clauses.push(
-            "EXISTS (SELECT 1 FROM logs_fts WHERE logs_fts MATCH ? AND rowid = logs.id)".into(),
-        );
-        w.params.push(Value::Text(m));
-    }
-    let sql = format!(
-        "SELECT time, level, service, CASE WHEN level >= {} THEN message END FROM logs WHERE {}",
-        Level::Error.index(),
-        w.clauses.join(" AND ")
-    );
-    let mut st = conn.prepare_cached(&sql)?;
-    let mut rows = st.query(rusqlite::params_from_iter(w.params.iter()))?;
-    while let Some(r) = rows.next()? {
-        let time: i64 = r.get(0)?;
-        let level: i64 = r.get(1)?;
-        let service: String = r.get(2)?;
-        tally.add(time - time.rem_euclid(width), level as usize, &service, 1);
-        if let Some(msg) = r.get::<_, Option<String>>(3)? {
-            tally.add_error(
-                fingerprint::fingerprint(&msg),
-                &service,
-                1,
-                time,
-                Some(&msg),
-            );
+    let filter = Filter::new(&bounded);
+    let fts = block::block_match(&bounded);
+    let bloom = block::bloom_groups(&bounded);
+    let range = Range {
+        first_id: i64::MIN,
+        last_id: i64::MAX,
+        t_lo: bounded.since.unwrap_or(lo),
+        t_hi: bounded.until.unwrap_or(hi),
+        fts: fts.as_deref(),
+        bloom: &bloom,
+        descending: false,
+    };
+    scan(conn, &range, |v| {
+        if filter.matches(v) {
+            let time = v.time;
+            tally.add(time - time.rem_euclid(width), v.level.index(), v.service, 1);
+            if v.level >= Level::Error {
+                tally.add_error(
+                    fingerprint::fingerprint(v.message),
+                    v.service,
+                    1,
+                    time,
+                    Some(Sample::Text(v.message.to_string())),
+                );
+            }
         }
-    }
-    Ok(())
+        ControlFlow::Continue(())
+    })
 }
 
 /// Sorts and trims the tally into [`Stats`], with samples for top errors.
@@ -254,7 +278,7 @@ fn finish(
     until: Micros,
     interval: i64,
     top: usize,
-) -> rusqlite::Result<Stats> {
+) -> anyhow::Result<Stats> {
     let width = interval * 1_000_000;
     let mut stats = Stats {
         interval,
@@ -297,8 +321,14 @@ fn finish(
     errors.truncate(top);
     let mut st = conn.prepare_cached("SELECT sample FROM fingerprints WHERE fingerprint = ?1")?;
     for ((fp, service), (count, last_seen, sample)) in errors {
-        let sample = match sample {
-            Some(s) => s,
+        let text = match sample {
+            Some(Sample::Text(s)) => Some(s),
+            Some(Sample::Record(id)) => search::message_of(conn, id)?,
+            None => None,
+        };
+        // Stores from before schema 3 kept samples by fingerprint.
+        let sample = match text {
+            Some(s) => shorten(s),
             None => st
                 .query_row([&fp], |r| r.get::<_, String>(0))
                 .unwrap_or_default(),
@@ -312,4 +342,14 @@ fn finish(
         });
     }
     Ok(stats)
+}
+
+/// A sample is for display: at most 1000 bytes.
+fn shorten(mut s: String) -> String {
+    let mut end = s.len().min(1000);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    s
 }

@@ -1,35 +1,33 @@
 //! The store's tables and connection settings, and why each is there.
 //!
-//! - `logs`: one row per record; `id` is the record id (rowid, so lookups by
-//!   id and id ranges are B-tree seeks). Levels are stored as 0..4.
-//!   `metadata` is JSON text, NULL when empty.
-//! - `logs_fts`: FTS5 over `message`, contentless (the text lives once, in
-//!   `logs`) with `contentless_delete=1` so retention can delete by rowid.
-//!   Tokenizer: `unicode61` with `_` as a token character, so `user_id` and
-//!   `ERR_TIMEOUT` are one token, while `-`, `.`, `/`, `:` split words as a
-//!   reader expects (`db-1` finds `db 1`). Case and diacritics are folded.
-//! - Indexes on `time`, `(service,time)`, `(level,time)`, `(host,time)`.
-//!   Each also carries the rowid, so `ORDER BY time DESC, id DESC` is an
-//!   index walk. These insert near their right edge (times mostly grow), so
-//!   a commit touches a few leaf pages of each.
-//! - `logs_trace` on `(time/3600000000, trace_id)`, partial (most records
-//!   have no trace). Keyed by hour first because trace ids are random: an
-//!   index on `trace_id` alone takes each insert to a random leaf, and once
-//!   it outgrows the page cache (a few million traced records) every commit
-//!   rewrites hundreds of scattered pages into the WAL and reads them back
-//!   from disk; that was the largest cost of ingest into a big store. By
-//!   hour, a commit touches only the current hour's slice. A lookup by trace
-//!   id probes each hour that holds records ([`TRACE_HOURS`]), a seek apiece.
+//! - `blocks`: one row per block of records (see `block`): the id range
+//!   `id..=last_id` (`id` is at most the id of its first record, and ranges
+//!   never overlap), how many records it holds and their time bounds.
+//!   `blocks_min_time` lets retention take the oldest first.
+//! - `block_data`: the compressed records of each block, apart from
+//!   `blocks` so that walking the bounds never reads record bytes.
+//! - `block_keys`: the Bloom filter of a block's trace ids and metadata
+//!   values (`block` module docs), for blocks that have any.
+//! - `blocks_fts`: FTS5, one document per block (rowid = block id): its
+//!   distinct words and its service, host and level tokens. Contentless, with
+//!   `detail=none` (a read asks only which blocks hold every token) and the
+//!   `ascii` tokenizer with `_` as a token character (documents and queries
+//!   hold only ASCII words that `block` already split and folded).
+//!   `contentless_delete=1` so retention can drop a block's document.
 //! - `rollup_minute` (minute × service × level → count) and `rollup_errors`
 //!   (minute × fingerprint × service × level → count, last seen; error and
 //!   critical only), kept in the insert's transaction; `rollup_hour` is
 //!   `rollup_minute` by hour (its `minute` is the hour's first minute), so
 //!   a day of hourly buckets reads 24 rows per service and level: `stats` reads these,
 //!   so its cost depends on the time range, not on how many records exist.
-//!   `fingerprints` keeps one sample message per fingerprint.
-//! - `id_chunks`: for every 8192 ids, the min and max `time`. Full-text search
-//!   walks ids newest first and uses these bounds to know when no older id
-//!   can hold a newer record (see `search`).
+//!   Each `rollup_errors` row names one record of its group (`sample_id`),
+//!   whose message `stats` shows as the sample. Stores written before
+//!   schema 3 kept a sample per fingerprint in `fingerprints`, still read
+//!   for their rows; a table keyed by fingerprint takes each insert to a
+//!   random page, which cost more than all the rest of a write.
+//! - `id_chunks`: for every 8192 ids, the min and max `time` of the
+//!   blocks whose id falls in it. Searches walk ids newest first and use
+//!   these bounds to know when no older block can hold a newer record.
 //! - `batches`: idempotency keys with their first outcome.
 //! - `meta`: the next record id (see the module docs of `store`).
 //!
@@ -47,43 +45,33 @@ use super::BUSY_TIMEOUT;
 /// ids per `id_chunks` row, as a shift.
 pub(crate) const CHUNK_SHIFT: u32 = 13;
 
-/// Schema version in `PRAGMA user_version`. 2: `logs_trace` keyed by hour.
-const VERSION: i64 = 2;
-
-/// The trace index (module docs). The expression in reads must be written
-/// exactly like this for SQLite to use the index.
-const TRACE_INDEX: &str = "CREATE INDEX IF NOT EXISTS logs_trace \
-    ON logs(time/3600000000, trace_id) WHERE trace_id IS NOT NULL;";
-
-/// A WHERE clause that, beside `trace_id = ?`, lets a read seek the trace
-/// index: every value `time/3600000000` takes in an hour that holds records.
-/// `rollup_hour` has a row for each such hour (its `minute` is the hour's
-/// first minute, rounded down, so `minute/60` is exact); integer division
-/// rounds toward zero, so an hour before 1970 also yields the next value.
-pub(crate) const TRACE_HOURS: &str = "logs.time/3600000000 IN \
-    (SELECT minute/60 FROM rollup_hour UNION SELECT minute/60 + 1 FROM rollup_hour WHERE minute < 0)";
+/// Schema version in `PRAGMA user_version`. 3: records in blocks; 1 and
+/// 2 kept a row per record (`logs`) and are converted on open.
+const VERSION: i64 = 3;
 
 const DDL: &str = r#"
-CREATE TABLE IF NOT EXISTS logs(
+CREATE TABLE IF NOT EXISTS blocks(
     id INTEGER PRIMARY KEY,
-    time INTEGER NOT NULL,
-    level INTEGER NOT NULL,
-    service TEXT NOT NULL,
-    host TEXT NOT NULL,
-    message TEXT NOT NULL,
-    trace_id TEXT,
-    span_id TEXT,
-    metadata TEXT
+    last_id INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    min_time INTEGER NOT NULL,
+    max_time INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS logs_time ON logs(time);
-CREATE INDEX IF NOT EXISTS logs_service ON logs(service, time);
-CREATE INDEX IF NOT EXISTS logs_level ON logs(level, time);
-CREATE INDEX IF NOT EXISTS logs_host ON logs(host, time);
-CREATE VIRTUAL TABLE IF NOT EXISTS logs_fts USING fts5(
-    message,
+CREATE INDEX IF NOT EXISTS blocks_min_time ON blocks(min_time);
+CREATE TABLE IF NOT EXISTS block_data(
+    id INTEGER PRIMARY KEY,
+    data BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS block_keys(
+    id INTEGER PRIMARY KEY,
+    bloom BLOB NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS blocks_fts USING fts5(
+    terms,
     content='',
     contentless_delete=1,
-    tokenize="unicode61 tokenchars '_'"
+    detail=none,
+    tokenize="ascii tokenchars '_'"
 );
 CREATE TABLE IF NOT EXISTS rollup_minute(
     minute INTEGER NOT NULL,
@@ -106,6 +94,7 @@ CREATE TABLE IF NOT EXISTS rollup_errors(
     level INTEGER NOT NULL,
     count INTEGER NOT NULL,
     last_seen INTEGER NOT NULL,
+    sample_id INTEGER,
     PRIMARY KEY(minute, fingerprint, service, level)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS fingerprints(
@@ -176,20 +165,18 @@ pub(crate) fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
         let created = (|| {
             // Another process may have created it while we waited.
             let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            if version < 1 {
+            if version < VERSION {
                 conn.execute_batch(DDL)?;
                 // Fewer, larger segment merges: cheaper bulk indexing; FTS
                 // leaves sized to the 8 KiB page (the default suits 4 KiB).
                 conn.execute_batch(
-                    "INSERT INTO logs_fts(logs_fts, rank) VALUES('pgsz', 8000);
-                     INSERT INTO logs_fts(logs_fts, rank) VALUES('automerge', 8);
-                     INSERT INTO logs_fts(logs_fts, rank) VALUES('crisismerge', 32);",
+                    "INSERT INTO blocks_fts(blocks_fts, rank) VALUES('pgsz', 8000);
+                     INSERT INTO blocks_fts(blocks_fts, rank) VALUES('automerge', 8);
+                     INSERT INTO blocks_fts(blocks_fts, rank) VALUES('crisismerge', 32);",
                 )?;
             }
-            if version < 2 {
-                // Version 1 indexed `trace_id` alone.
-                conn.execute_batch("DROP INDEX IF EXISTS logs_trace;")?;
-                conn.execute_batch(TRACE_INDEX)?;
+            if (1..VERSION).contains(&version) {
+                super::ingest::convert_rows(&conn)?;
             }
             if version < VERSION {
                 conn.execute_batch(&format!("PRAGMA user_version={VERSION}"))?;

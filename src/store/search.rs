@@ -1,6 +1,11 @@
 //! Reading: `query` (newest first, cursors), `trace` (oldest first) and the
 //! polling reads behind `tail` and the server's stream.
 //!
+//! Every read is a walk over blocks (see `block`): FTS5 names the blocks
+//! that can hold a match ([`block::block_match`]), their time bounds prune
+//! the rest, and the records of each block read are checked exactly
+//! ([`Filter`]).
+//!
 //! **Order and cursor.** Newest first means by `(time, id)` descending: a
 //! record's time is when it happened, so a late replay of old records sorts
 //! where it belongs, and the id breaks ties. The cursor is that pair of the
@@ -8,38 +13,41 @@
 //! is everything strictly older, so pages never overlap or skip, even while
 //! new records arrive.
 //!
-//! **Full text.** Each text term goes to FTS5 as one quoted string (a
-//! phrase), with `"` doubled: whatever the user typed (`*`, `OR`, `NEAR(`,
-//! `-`, `:`) is data, never syntax. A term matches when its words occur as
-//! whole words, in order, in the message, ignoring case (`timeout` finds
+//! **Full text.** A term matches when its words occur as whole words, in
+//! order, in the message, ignoring case and accents (`timeout` finds
 //! `Timeout:` but not `timeouts`; `connection refused` is a phrase). A term
-//! without any letter or digit (`***`) is dropped. This is token semantics,
-//! narrower than the substring rule of [`crate::query::Query::matches`].
+//! without any letter or digit (`***`) is dropped. What a user types is
+//! data, never FTS syntax. This is token semantics, narrower than the
+//! substring rule of [`crate::query::Query::matches`].
 //!
 //! **Newest matches fast.** Sorting every match of a common word by time
-//! would read millions of rows. Instead the search walks id ranges from the
-//! newest down (growing each step), asks FTS5 for matches within the range
-//! (a rowid range is a seek in FTS5), and stops as soon as it holds `limit`
-//! matches all at least as new as anything older ranges can hold — known
-//! from the per-chunk time bounds in `id_chunks`. Ids roughly follow time,
-//! so this reads a chunk or two; out-of-order times only make it read more,
-//! never return a wrong order. When a service or host filter (or a trace)
-//! leaves only a few thousand records, those are walked newest first through
-//! their index instead, each checked against the full-text index.
+//! would read millions of records. Instead the search walks id ranges from
+//! the newest down (growing each step), reads the blocks of the range that
+//! FTS5 names, and stops as soon as it holds `limit` matches all at least as
+//! new as anything older ranges can hold — known from the per-chunk time
+//! bounds in `id_chunks`. Ids roughly follow time, so this reads a block or
+//! two; out-of-order times only make it read more, never return a wrong
+//! order. The backfill of `tail --since` walks the same way upward.
 
+use std::ops::ControlFlow;
+
+use rusqlite::Connection;
 use rusqlite::types::Value;
-use rusqlite::{Connection, Row, params_from_iter};
 
 use super::Store;
-use super::schema::{CHUNK_SHIFT, TRACE_HOURS};
+use super::block::{self, Bloom, Filter, Key, View};
+use super::schema::CHUNK_SHIFT;
 use crate::query::{Query, QueryPage};
-use crate::record::{Level, Micros, Record};
-
-/// The columns every read selects, in [`row_record`]'s order.
-pub(crate) const COLS: &str = "logs.id, logs.time, logs.level, logs.service, logs.host, logs.message, logs.trace_id, logs.span_id, logs.metadata";
+use crate::record::{Micros, Record};
 
 /// Most records one page may hold.
 pub const MAX_PAGE: usize = 10_000;
+
+/// Most ids one `tail_page` call looks at.
+const TAIL_WINDOW: i64 = 100_000;
+
+/// Most records `trace` returns.
+const MAX_TRACE: usize = 100_000;
 
 /// One poll of new records.
 #[derive(Debug, Clone, Default)]
@@ -48,130 +56,6 @@ pub struct TailPage {
     pub records: Vec<Record>,
     /// The id to poll after next time (every id up to it has been looked at).
     pub next_after: i64,
-}
-
-pub(crate) fn row_record(r: &Row<'_>) -> rusqlite::Result<Record> {
-    let level: i64 = r.get(2)?;
-    let meta: Option<String> = r.get(8)?;
-    Ok(Record {
-        id: Some(r.get(0)?),
-        time: r.get(1)?,
-        level: Level::ALL[level.clamp(0, 4) as usize],
-        service: r.get(3)?,
-        host: r.get(4)?,
-        message: r.get(5)?,
-        trace_id: r.get(6)?,
-        span_id: r.get(7)?,
-        metadata: meta
-            .and_then(|m| serde_json::from_str(&m).ok())
-            .unwrap_or_default(),
-    })
-}
-
-/// The FTS5 expression for a query's text terms, `None` when there are none
-/// (or none with a word in them).
-pub(crate) fn fts_match(q: &Query) -> Option<String> {
-    let phrases: Vec<String> = q
-        .text
-        .iter()
-        .filter(|t| t.chars().any(|c| c.is_alphanumeric()))
-        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
-        .collect();
-    (!phrases.is_empty()).then(|| phrases.join(" AND "))
-}
-
-/// WHERE clauses and their parameters, built from a query's filters.
-#[derive(Default)]
-pub(crate) struct Where {
-    pub clauses: Vec<String>,
-    pub params: Vec<Value>,
-}
-
-impl Where {
-    fn push(&mut self, clause: String, params: impl IntoIterator<Item = Value>) {
-        self.clauses.push(clause);
-        self.params.extend(params);
-    }
-
-    fn list(&mut self, col: &str, values: Vec<Value>) {
-        if values.len() == 1 {
-            self.push(format!("{col} = ?"), values);
-        } else {
-            let marks = vec!["?"; values.len()].join(",");
-            self.push(format!("{col} IN ({marks})"), values);
-        }
-    }
-
-    /// Filters of `q` other than text. `noindex` writes `+col` so SQLite
-    /// does not pick a column index (for reads that must walk ids).
-    pub fn filters(q: &Query, noindex: bool) -> Where {
-        let p = if noindex { "+" } else { "" };
-        let mut w = Where::default();
-        if !q.levels.is_empty() {
-            let v = q.levels.iter().map(|l| Value::Integer(l.index() as i64));
-            w.list(&format!("{p}logs.level"), v.collect());
-        }
-        if !q.services.is_empty() {
-            let v = q.services.iter().map(|s| Value::Text(s.clone()));
-            w.list(&format!("{p}logs.service"), v.collect());
-        }
-        if !q.hosts.is_empty() {
-            let v = q.hosts.iter().map(|s| Value::Text(s.clone()));
-            w.list(&format!("{p}logs.host"), v.collect());
-        }
-        if let Some(t) = &q.trace_id {
-            w.push(format!("{p}logs.trace_id = ?"), [Value::Text(t.clone())]);
-            if !noindex {
-                w.clauses.push(TRACE_HOURS.into());
-            }
-        }
-        if let Some(s) = q.since {
-            w.push(format!("{p}logs.time >= ?"), [Value::Integer(s)]);
-        }
-        if let Some(u) = q.until {
-            w.push(format!("{p}logs.time < ?"), [Value::Integer(u)]);
-        }
-        for (key, value) in &q.metadata {
-            w.metadata(key, value);
-        }
-        w
-    }
-
-    /// `key` is a top-level key or a dotted path; the value compares as
-    /// text, like [`crate::query::metadata_value`]: a JSON string by its
-    /// content, any other value by its JSON form.
-    fn metadata(&mut self, key: &str, value: &str) {
-        if key.contains('"') {
-            // Not expressible as a JSON path; no stored key can match it.
-            self.clauses.push("0".into());
-            return;
-        }
-        let literal = format!("$.\"{key}\"");
-        let nested = format!(
-            "$.{}",
-            key.split('.')
-                .map(|p| format!("\"{p}\""))
-                .collect::<Vec<_>>()
-                .join(".")
-        );
-        self.push(
-            "coalesce(logs.metadata -> ?, logs.metadata -> ?) IN (json_quote(?), ?)".into(),
-            [
-                Value::Text(literal),
-                Value::Text(nested),
-                Value::Text(value.into()),
-                Value::Text(value.into()),
-            ],
-        );
-    }
-
-    fn sql(&self) -> String {
-        if self.clauses.is_empty() {
-            "1".into()
-        } else {
-            self.clauses.join(" AND ")
-        }
-    }
 }
 
 /// `(time, id)` of the last record of a page.
@@ -192,10 +76,278 @@ fn decode_cursor(c: &str) -> anyhow::Result<(Micros, i64)> {
     ))
 }
 
-fn collect(conn: &Connection, sql: &str, params: &[Value]) -> rusqlite::Result<Vec<Record>> {
-    let mut st = conn.prepare_cached(sql)?;
-    let rows = st.query_map(params_from_iter(params.iter()), row_record)?;
+/// Which blocks a walk reads: ids, time bounds, the full-text filter and
+/// the Bloom filter keys.
+pub(crate) struct Range<'a> {
+    pub first_id: i64,
+    pub last_id: i64,
+    /// Inclusive lower bound on time.
+    pub t_lo: Micros,
+    /// Exclusive upper bound on time.
+    pub t_hi: Micros,
+    pub fts: Option<&'a str>,
+    pub bloom: &'a [Vec<Key>],
+    pub descending: bool,
+}
+
+/// Calls `f` on every record of the blocks in `range` (blocks in id order,
+/// records by id within a block) until it breaks. `f` sees every record of
+/// each block read; filtering is the caller's. The blocks are listed first
+/// (bounds, full-text and Bloom filters) and only those left are read.
+pub(crate) fn scan(
+    conn: &Connection,
+    range: &Range<'_>,
+    mut f: impl FnMut(&View<'_>) -> ControlFlow<()>,
+) -> anyhow::Result<()> {
+    let text = if range.fts.is_some() {
+        " AND b.id IN (SELECT rowid FROM blocks_fts WHERE blocks_fts MATCH ?5 \
+         AND rowid BETWEEN ?1 AND ?2)"
+    } else {
+        ""
+    };
+    let (bloom, join) = if range.bloom.is_empty() {
+        ("NULL", "")
+    } else {
+        ("k.bloom", " JOIN block_keys k ON k.id = b.id")
+    };
+    let order = if range.descending { "DESC" } else { "" };
+    let sql = format!(
+        "SELECT b.id, {bloom} FROM blocks b{join} \
+         WHERE b.id BETWEEN ?1 AND ?2 AND b.max_time >= ?3 AND b.min_time < ?4{text} \
+         ORDER BY b.id {order}"
+    );
+    let mut params = vec![
+        Value::Integer(range.first_id),
+        Value::Integer(range.last_id),
+        Value::Integer(range.t_lo),
+        Value::Integer(range.t_hi),
+    ];
+    if let Some(m) = range.fts {
+        params.push(Value::Text(m.into()));
+    }
+    let mut ids = Vec::new();
+    {
+        let mut st = conn.prepare_cached(&sql)?;
+        let mut rows = st.query(rusqlite::params_from_iter(params))?;
+        while let Some(r) = rows.next()? {
+            let keep = match r.get_ref(1)? {
+                rusqlite::types::ValueRef::Blob(b) => Bloom::new(b).admits(range.bloom),
+                _ => true,
+            };
+            if keep {
+                ids.push(r.get::<_, i64>(0)?);
+            }
+        }
+    }
+    let mut st = conn.prepare_cached("SELECT data FROM block_data WHERE id = ?1")?;
+    let mut raw = Vec::new();
+    for id in ids {
+        let mut rows = st.query([id])?;
+        let Some(r) = rows.next()? else { continue };
+        block::decode(id, r.get_ref(0)?.as_blob()?, &mut raw)?;
+        for v in block::views(id, &raw)? {
+            if f(&v).is_break() {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `(chunk, min_time, max_time)` of the id chunks that can hold a record
+/// in `[t_lo, t_hi)`, by chunk ascending.
+fn chunks(
+    conn: &Connection,
+    t_lo: Micros,
+    t_hi: Micros,
+) -> rusqlite::Result<Vec<(i64, Micros, Micros)>> {
+    let mut st = conn.prepare_cached(
+        "SELECT chunk, min_time, max_time FROM id_chunks \
+         WHERE max_time >= ?1 AND min_time < ?2 ORDER BY chunk",
+    )?;
+    let rows = st.query_map([t_lo, t_hi], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     rows.collect()
+}
+
+/// The ids of a run of chunks.
+fn chunk_ids(first: i64, last: i64) -> (i64, i64) {
+    (first << CHUNK_SHIFT, ((last + 1) << CHUNK_SHIFT) - 1)
+}
+
+fn sort_newest(v: &mut [Record]) {
+    v.sort_unstable_by_key(|r| std::cmp::Reverse((r.time, r.id)));
+}
+
+fn sort_oldest(v: &mut [Record]) {
+    v.sort_unstable_by_key(|r| (r.time, r.id));
+}
+
+/// The newest `n` matches of `q` strictly older than `cursor`.
+fn newest(
+    conn: &Connection,
+    q: &Query,
+    cursor: Option<(Micros, i64)>,
+    n: usize,
+) -> anyhow::Result<Vec<Record>> {
+    let filter = Filter::new(q);
+    let fts = block::block_match(q);
+    let bloom = block::bloom_groups(q);
+    let t_lo = q.since.unwrap_or(Micros::MIN);
+    let mut t_hi = q.until.unwrap_or(Micros::MAX);
+    if let Some((t, _)) = cursor {
+        t_hi = t_hi.min(t.saturating_add(1));
+    }
+    let chunks = chunks(conn, t_lo, t_hi)?;
+    // prefix_max[i]: the newest time any chunk at or below index i may hold.
+    let mut prefix_max = Vec::with_capacity(chunks.len());
+    let mut m = Micros::MIN;
+    for c in &chunks {
+        m = m.max(c.2);
+        prefix_max.push(m);
+    }
+    let older = |v: &View<'_>| cursor.is_none_or(|(t, id)| (v.time, v.id) < (t, id));
+    let mut found: Vec<Record> = Vec::new();
+    let mut hi = chunks.len();
+    let mut step = 1usize;
+    while hi > 0 {
+        let lo = hi.saturating_sub(step);
+        let (first_id, last_id) = chunk_ids(chunks[lo].0, chunks[hi - 1].0);
+        let range = Range {
+            first_id,
+            last_id,
+            t_lo,
+            t_hi,
+            fts: fts.as_deref(),
+            bloom: &bloom,
+            descending: true,
+        };
+        scan(conn, &range, |v| {
+            if filter.matches(v) && older(v) {
+                found.push(v.to_record());
+                if found.len() >= 4 * n.max(256) {
+                    sort_newest(&mut found);
+                    found.truncate(n);
+                }
+            }
+            ControlFlow::Continue(())
+        })?;
+        sort_newest(&mut found);
+        found.truncate(n);
+        hi = lo;
+        if hi == 0 {
+            break;
+        }
+        let below = prefix_max[hi - 1];
+        if found.len() >= n && found.last().is_some_and(|r| r.time >= below) {
+            break;
+        }
+        step = (step * 2).min(1 << 12);
+    }
+    Ok(found)
+}
+
+/// The oldest `n` matches of `q` with ids up to `upto_id`, strictly after
+/// `after` by (time, id): the same walk as [`newest`], upward.
+fn oldest(
+    conn: &Connection,
+    q: &Query,
+    upto_id: i64,
+    after: Option<(Micros, i64)>,
+    n: usize,
+) -> anyhow::Result<Vec<Record>> {
+    let filter = Filter::new(q);
+    let fts = block::block_match(q);
+    let bloom = block::bloom_groups(q);
+    let mut t_lo = q.since.unwrap_or(Micros::MIN);
+    if let Some((t, _)) = after {
+        t_lo = t_lo.max(t);
+    }
+    let t_hi = q.until.unwrap_or(Micros::MAX);
+    let chunks = chunks(conn, t_lo, t_hi)?;
+    // suffix_min[i]: the oldest time any chunk at or above index i may hold.
+    let mut suffix_min = vec![Micros::MAX; chunks.len()];
+    let mut m = Micros::MAX;
+    for (i, c) in chunks.iter().enumerate().rev() {
+        m = m.min(c.1);
+        suffix_min[i] = m;
+    }
+    let newer = |v: &View<'_>| after.is_none_or(|(t, id)| (v.time, v.id) > (t, id));
+    let mut found: Vec<Record> = Vec::new();
+    let mut lo = 0;
+    let mut step = 1usize;
+    while lo < chunks.len() {
+        let hi = (lo + step).min(chunks.len());
+        let (first_id, last_id) = chunk_ids(chunks[lo].0, chunks[hi - 1].0);
+        if first_id > upto_id {
+            break;
+        }
+        let range = Range {
+            first_id,
+            last_id: last_id.min(upto_id),
+            t_lo,
+            t_hi,
+            fts: fts.as_deref(),
+            bloom: &bloom,
+            descending: false,
+        };
+        scan(conn, &range, |v| {
+            if v.id <= upto_id && filter.matches(v) && newer(v) {
+                found.push(v.to_record());
+                if found.len() >= 4 * n.max(256) {
+                    sort_oldest(&mut found);
+                    found.truncate(n);
+                }
+            }
+            ControlFlow::Continue(())
+        })?;
+        sort_oldest(&mut found);
+        found.truncate(n);
+        lo = hi;
+        if lo == chunks.len() {
+            break;
+        }
+        if found.len() >= n && found.last().is_some_and(|r| r.time <= suffix_min[lo]) {
+            break;
+        }
+        step = (step * 2).min(1 << 12);
+    }
+    Ok(found)
+}
+
+/// The id of the block that holds `id` or the nearest below it.
+fn block_at(conn: &Connection, id: i64) -> rusqlite::Result<i64> {
+    conn.prepare_cached("SELECT coalesce(max(id), ?1) FROM blocks WHERE id <= ?1")?
+        .query_row([id], |r| r.get(0))
+}
+
+/// The message of record `id`, if it is still stored.
+pub(crate) fn message_of(conn: &Connection, id: i64) -> anyhow::Result<Option<String>> {
+    let range = Range {
+        first_id: block_at(conn, id)?,
+        last_id: id,
+        t_lo: Micros::MIN,
+        t_hi: Micros::MAX,
+        fts: None,
+        bloom: &[],
+        descending: false,
+    };
+    let mut found = None;
+    scan(conn, &range, |v| {
+        if v.id == id {
+            found = Some(v.message.to_string());
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    })?;
+    Ok(found)
+}
+
+fn top_id(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT value - 1 FROM meta WHERE key = 'next_id'",
+        [],
+        |r| r.get(0),
+    )
 }
 
 impl Store {
@@ -211,12 +363,7 @@ impl Store {
         let cursor = cursor.map(decode_cursor).transpose()?;
         self.with_reader(|conn| {
             let tx = conn.transaction()?;
-            let mut records = match fts_match(q) {
-                Some(m) if q.trace_id.is_none() && !few_candidates(&tx, q)? => {
-                    newest_text(&tx, q, &m, cursor, limit + 1)?
-                }
-                m => newest_plain(&tx, q, m.as_deref(), cursor, limit + 1)?,
-            };
+            let mut records = newest(&tx, q, cursor, limit + 1)?;
             tx.commit()?;
             let more = records.len() > limit;
             records.truncate(limit);
@@ -235,24 +382,21 @@ impl Store {
 
     /// Every record of one trace, oldest first.
     pub fn trace(&self, trace_id: &str) -> anyhow::Result<Vec<Record>> {
+        let q = Query {
+            trace_id: Some(trace_id.into()),
+            ..Query::default()
+        };
         self.with_reader(|conn| {
-            let sql = format!(
-                "SELECT {COLS} FROM logs WHERE logs.trace_id = ?1 AND {TRACE_HOURS} \
-                 ORDER BY logs.time, logs.id LIMIT {MAX_TRACE}"
-            );
-            Ok(collect(conn, &sql, &[Value::Text(trace_id.into())])?)
+            let tx = conn.transaction()?;
+            let out = oldest(&tx, &q, i64::MAX, None, MAX_TRACE)?;
+            tx.commit()?;
+            Ok(out)
         })
     }
 
     /// The highest id stored so far (0 when empty).
     pub fn last_id(&self) -> anyhow::Result<i64> {
-        self.with_reader(|conn| {
-            Ok(conn.query_row(
-                "SELECT value - 1 FROM meta WHERE key = 'next_id'",
-                [],
-                |r| r.get(0),
-            )?)
-        })
+        self.with_reader(|conn| Ok(top_id(conn)?))
     }
 
     /// Up to `limit` records with ids above `after_id`, by id ascending,
@@ -260,16 +404,31 @@ impl Store {
     /// committed in order (see the module docs of `store`), so the last id
     /// returned is a safe place to resume: no id below it can appear later.
     pub fn records_after(&self, after_id: i64, limit: usize) -> anyhow::Result<Vec<Record>> {
+        let limit = limit.clamp(1, MAX_PAGE);
         self.with_reader(|conn| {
-            let sql = format!("SELECT {COLS} FROM logs WHERE id > ?1 ORDER BY id LIMIT ?2");
-            Ok(collect(
-                conn,
-                &sql,
-                &[
-                    Value::Integer(after_id),
-                    Value::Integer(limit.clamp(1, MAX_PAGE) as i64),
-                ],
-            )?)
+            let tx = conn.transaction()?;
+            let range = Range {
+                first_id: block_at(&tx, after_id)?,
+                last_id: i64::MAX,
+                t_lo: Micros::MIN,
+                t_hi: Micros::MAX,
+                fts: None,
+                bloom: &[],
+                descending: false,
+            };
+            let mut out = Vec::new();
+            scan(&tx, &range, |v| {
+                if v.id > after_id {
+                    out.push(v.to_record());
+                }
+                if out.len() >= limit {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })?;
+            tx.commit()?;
+            Ok(out)
         })
     }
 
@@ -283,11 +442,7 @@ impl Store {
         let limit = limit.clamp(1, MAX_PAGE);
         self.with_reader(|conn| {
             let tx = conn.transaction()?;
-            let top: i64 = tx.query_row(
-                "SELECT value - 1 FROM meta WHERE key = 'next_id'",
-                [],
-                |r| r.get(0),
-            )?;
+            let top = top_id(&tx)?;
             if top <= after_id {
                 return Ok(TailPage {
                     records: Vec::new(),
@@ -297,33 +452,32 @@ impl Store {
             // One poll looks at a bounded window of ids, so a resume from far
             // back costs many cheap polls rather than one that grows.
             let top = top.min(after_id.saturating_add(TAIL_WINDOW));
-            let mut w = Where::filters(q, true);
-            let mut params = vec![Value::Integer(after_id), Value::Integer(top)];
-            let mut text = String::new();
-            if let Some(m) = fts_match(q) {
-                text = " AND logs.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? \
-                        AND rowid > ? AND rowid <= ?)"
-                    .into();
-                w.params.extend([
-                    Value::Text(m),
-                    Value::Integer(after_id),
-                    Value::Integer(top),
-                ]);
-            }
-            params.append(&mut w.params);
-            params.push(Value::Integer(limit as i64));
-            let sql = format!(
-                "SELECT {COLS} FROM logs WHERE logs.id > ? AND logs.id <= ? AND {}{text} \
-                 ORDER BY logs.id LIMIT ?",
-                w.sql()
-            );
-            let records = collect(&tx, &sql, &params)?;
-            tx.commit()?;
-            let next_after = if records.len() == limit {
-                records.last().and_then(|r| r.id).unwrap_or(top)
-            } else {
-                top
+            let filter = Filter::new(q);
+            let fts = block::block_match(q);
+            let bloom = block::bloom_groups(q);
+            let range = Range {
+                first_id: block_at(&tx, after_id)?,
+                last_id: top,
+                t_lo: q.since.unwrap_or(Micros::MIN),
+                t_hi: q.until.unwrap_or(Micros::MAX),
+                fts: fts.as_deref(),
+                bloom: &bloom,
+                descending: false,
             };
+            let mut records = Vec::new();
+            let mut next_after = top;
+            scan(&tx, &range, |v| {
+                if v.id <= after_id || v.id > top || !filter.matches(v) {
+                    return ControlFlow::Continue(());
+                }
+                records.push(v.to_record());
+                if records.len() == limit {
+                    next_after = v.id;
+                    return ControlFlow::Break(());
+                }
+                ControlFlow::Continue(())
+            })?;
+            tx.commit()?;
             Ok(TailPage {
                 records,
                 next_after,
@@ -342,364 +496,17 @@ impl Store {
     ) -> anyhow::Result<Vec<Record>> {
         let limit = limit.clamp(1, MAX_PAGE);
         self.with_reader(|conn| {
-            let mut w = Where::filters(q, false);
-            w.push("logs.id <= ?".into(), [Value::Integer(upto_id)]);
-            if let Some((t, id)) = after {
-                w.push(
-                    "logs.time >= ? AND (logs.time > ? OR logs.id > ?)".into(),
-                    [Value::Integer(t), Value::Integer(t), Value::Integer(id)],
-                );
-            }
-            if let Some(m) = fts_match(q) {
-                w.push(
-                    "EXISTS (SELECT 1 FROM logs_fts WHERE logs_fts MATCH ? AND rowid = logs.id)"
-                        .into(),
-                    [Value::Text(m)],
-                );
-            }
-            w.params.push(Value::Integer(limit as i64));
-            let sql = format!(
-                "SELECT {COLS} FROM logs WHERE {} ORDER BY logs.time, logs.id LIMIT ?",
-                w.sql()
-            );
-            Ok(collect(conn, &sql, &w.params)?)
+            let tx = conn.transaction()?;
+            let out = oldest(&tx, q, upto_id, after, limit)?;
+            tx.commit()?;
+            Ok(out)
         })
     }
-}
-
-/// Below this many records matching the other filters, a full-text query
-/// checks those records one by one instead of walking full-text matches.
-/// Each is checked against the full-text index (a probe of ~20 µs), so
-/// this bounds that path at ~20 ms; a walk of the matches reads a chunk or
-/// two when the filters are not rarer than this.
-const FEW: i64 = 1_000;
-
-/// How far [`narrowest_index`] counts each candidate.
-const PROBE: i64 = 5_000;
-
-/// Whether the filters other than text (service or host, with level and
-/// time) leave so few
-/// records that checking each against the full-text index is cheaper than
-/// walking the full-text matches (e.g. a rare or misspelt service: the walk
-/// would visit every match of the words). Counted through the index, at
-/// most [`FEW`] entries.
-fn few_candidates(conn: &Connection, q: &Query) -> rusqlite::Result<bool> {
-    // Levels alone are never that selective; services and hosts can be.
-    if q.services.is_empty() && q.hosts.is_empty() {
-        return Ok(false);
-    }
-    let only = Query {
-        services: q.services.clone(),
-        hosts: q.hosts.clone(),
-        levels: q.levels.clone(),
-        since: q.since,
-        until: q.until,
-        ..Query::default()
-    };
-    Ok(count_upto(conn, &only, "", FEW)? < FEW)
-}
-
-/// How many records match the filters of `only` (text ignored), counted
-/// through `hint`'s index and at most `cap`.
-fn count_upto(conn: &Connection, only: &Query, hint: &str, cap: i64) -> rusqlite::Result<i64> {
-    let mut w = Where::filters(only, false);
-    w.params.push(Value::Integer(cap));
-    let sql = format!(
-        "SELECT count(*) FROM (SELECT 1 FROM logs{hint} WHERE {} LIMIT ?)",
-        w.sql()
-    );
-    conn.prepare_cached(&sql)?
-        .query_row(params_from_iter(w.params.iter()), |r| r.get(0))
-}
-
-/// With more than one single-value filter among service, level and host,
-/// the index whose value has the fewest records (counted up to [`PROBE`]), so
-/// that the newest-first walk is short: SQLite, without statistics, would
-/// walk `level = error` through every error to find a service that has none.
-/// Empty when there is nothing to choose.
-fn narrowest_index(conn: &Connection, q: &Query) -> rusqlite::Result<&'static str> {
-    let single = |n: usize| n == 1;
-    let candidates: Vec<(&'static str, Query)> = [
-        (
-            single(q.services.len()),
-            " INDEXED BY logs_service",
-            Query {
-                services: q.services.clone(),
-                ..Query::default()
-            },
-        ),
-        (
-            single(q.levels.len()),
-            " INDEXED BY logs_level",
-            Query {
-                levels: q.levels.clone(),
-                ..Query::default()
-            },
-        ),
-        (
-            single(q.hosts.len()),
-            " INDEXED BY logs_host",
-            Query {
-                hosts: q.hosts.clone(),
-                ..Query::default()
-            },
-        ),
-    ]
-    .into_iter()
-    .filter(|c| c.0)
-    .map(|c| (c.1, c.2))
-    .collect();
-    if candidates.len() < 2 {
-        return Ok("");
-    }
-    let mut best = ("", i64::MAX);
-    for (hint, only) in candidates {
-        let n = count_upto(conn, &only, hint, PROBE)?;
-        if n < best.1 {
-            best = (hint, n);
-        }
-    }
-    Ok(best.0)
-}
-
-/// Most ids one `tail_page` call looks at.
-const TAIL_WINDOW: i64 = 100_000;
-
-/// Most records `trace` returns.
-const MAX_TRACE: usize = 100_000;
-
-/// Adds the "strictly older than the cursor" condition.
-fn older_than(w: &mut Where, cursor: Option<(Micros, i64)>) {
-    if let Some((t, id)) = cursor {
-        w.push(
-            "logs.time <= ? AND (logs.time < ? OR logs.id < ?)".into(),
-            [Value::Integer(t), Value::Integer(t), Value::Integer(id)],
-        );
-    }
-}
-
-/// Newest matches without a full-text walk: an index walk in (time, id)
-/// order. A list of services (else levels, else hosts) becomes one walk per
-/// value, merged, because an `IN` list cannot be walked in time order.
-fn newest_plain(
-    conn: &Connection,
-    q: &Query,
-    text: Option<&str>,
-    cursor: Option<(Micros, i64)>,
-    n: usize,
-) -> rusqlite::Result<Vec<Record>> {
-    let mut parts: Vec<(Query, &str)> = Vec::new();
-    if q.trace_id.is_some() {
-        parts.push((q.clone(), ""));
-    } else if q.services.len() > 1 {
-        for s in &q.services {
-            let mut one = q.clone();
-            one.services = vec![s.clone()];
-            parts.push((one, " INDEXED BY logs_service"));
-        }
-    } else if q.services.is_empty() && q.levels.len() > 1 {
-        for l in &q.levels {
-            let mut one = q.clone();
-            one.levels = vec![*l];
-            parts.push((one, " INDEXED BY logs_level"));
-        }
-    } else if q.services.is_empty() && q.levels.is_empty() && q.hosts.len() > 1 {
-        for h in &q.hosts {
-            let mut one = q.clone();
-            one.hosts = vec![h.clone()];
-            parts.push((one, " INDEXED BY logs_host"));
-        }
-    } else {
-        parts.push((q.clone(), narrowest_index(conn, q)?));
-    }
-    let mut all = Vec::new();
-    for (part, hint) in parts {
-        let mut w = Where::filters(&part, false);
-        older_than(&mut w, cursor);
-        if let Some(m) = text {
-            w.push(
-                "EXISTS (SELECT 1 FROM logs_fts WHERE logs_fts MATCH ? AND rowid = logs.id)".into(),
-                [Value::Text(m.into())],
-            );
-        }
-        w.params.push(Value::Integer(n as i64));
-        let sql = format!(
-            "SELECT {COLS} FROM logs{hint} WHERE {} ORDER BY logs.time DESC, logs.id DESC LIMIT ?",
-            w.sql()
-        );
-        all.extend(collect(conn, &sql, &w.params)?);
-    }
-    sort_newest(&mut all);
-    all.truncate(n);
-    Ok(all)
-}
-
-fn sort_newest(v: &mut [Record]) {
-    v.sort_unstable_by_key(|r| std::cmp::Reverse((r.time, r.id)));
-}
-
-/// Newest full-text matches by walking id ranges downward (module docs).
-fn newest_text(
-    conn: &Connection,
-    q: &Query,
-    fts: &str,
-    cursor: Option<(Micros, i64)>,
-    n: usize,
-) -> rusqlite::Result<Vec<Record>> {
-    // Chunks that can hold a match of the time bounds, by id ascending.
-    let mut chunks: Vec<(i64, Micros, Micros)> = Vec::new();
-    {
-        let mut st =
-            conn.prepare_cached("SELECT chunk, min_time, max_time FROM id_chunks ORDER BY chunk")?;
-        let mut rows = st.query([])?;
-        while let Some(r) = rows.next()? {
-            let (chunk, lo, hi): (i64, Micros, Micros) = (r.get(0)?, r.get(1)?, r.get(2)?);
-            let too_new = cursor.is_some_and(|(t, _)| lo > t) || q.until.is_some_and(|u| lo >= u);
-            let too_old = q.since.is_some_and(|s| hi < s);
-            if !too_new && !too_old {
-                chunks.push((chunk, lo, hi));
-            }
-        }
-    }
-    // prefix_max[i]: the newest time any chunk at or below index i may hold.
-    let mut prefix_max = Vec::with_capacity(chunks.len());
-    let mut m = Micros::MIN;
-    for c in &chunks {
-        m = m.max(c.2);
-        prefix_max.push(m);
-    }
-    let mut w = Where::filters(q, true);
-    older_than(&mut w, cursor);
-    let sql = format!(
-        "SELECT {COLS} FROM logs_fts CROSS JOIN logs ON logs.id = logs_fts.rowid \
-         WHERE logs_fts MATCH ? AND logs_fts.rowid >= ? AND logs_fts.rowid <= ? AND {} \
-         ORDER BY logs.time DESC, logs.id DESC LIMIT ?",
-        w.sql()
-    );
-    let mut found: Vec<Record> = Vec::new();
-    let mut hi = chunks.len();
-    let mut step = 1usize;
-    while hi > 0 {
-        let lo = hi.saturating_sub(step);
-        let first_id = chunks[lo].0 << CHUNK_SHIFT;
-        let last_id = ((chunks[hi - 1].0 + 1) << CHUNK_SHIFT) - 1;
-        let mut params = vec![
-            Value::Text(fts.into()),
-            Value::Integer(first_id),
-            Value::Integer(last_id),
-        ];
-        params.extend(w.params.iter().cloned());
-        params.push(Value::Integer(n as i64));
-        found.extend(collect(conn, &sql, &params)?);
-        sort_newest(&mut found);
-        found.truncate(n);
-        hi = lo;
-        if hi == 0 {
-            break;
-        }
-        let below = prefix_max[hi - 1];
-        if q.since.is_some_and(|s| below < s) {
-            break;
-        }
-        if found.len() >= n && found.last().is_some_and(|r| r.time >= below) {
-            break;
-        }
-        step = (step * 2).min(1 << 12);
-    }
-    Ok(found)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn text_terms_become_quoted_phrases() {
-        let q = Query {
-            text: vec![
-                "say \"hi\"".into(),
-                "***".into(),
-                "NEAR(x".into(),
-                "a OR b".into(),
-            ],
-            ..Query::default()
-        };
-        assert_eq!(
-            fts_match(&q).unwrap(),
-            r#""say ""hi""" AND "NEAR(x" AND "a OR b""#
-        );
-        let only_symbols = Query {
-            text: vec!["*".into(), "-".into()],
-            ..Query::default()
-        };
-        assert_eq!(fts_match(&only_symbols), None);
-    }
-
-    /// The trace index is keyed by hour, so a lookup by trace id only
-    /// seeks it if the hour probe is written the way the index is.
-    #[test]
-    fn trace_lookups_seek_the_trace_index() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("s.db")).unwrap();
-        let q = Query {
-            trace_id: Some("abc".into()),
-            ..Query::default()
-        };
-        let w = Where::filters(&q, false);
-        let plan = store
-            .with_reader(|conn| {
-                let sql = format!(
-                    "EXPLAIN QUERY PLAN SELECT {COLS} FROM logs WHERE {}",
-                    w.sql()
-                );
-                let mut st = conn.prepare(&sql)?;
-                let rows =
-                    st.query_map(params_from_iter(w.params.iter()), |r| r.get::<_, String>(3))?;
-                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?.join("\n"))
-            })
-            .unwrap();
-        assert!(plan.contains("USING INDEX logs_trace"), "{plan}");
-    }
-
-    /// `level=error service=X` with X rare walks X's records, not every
-    /// error; with X common and the level rare, the other way round.
-    #[test]
-    fn the_walk_takes_the_index_of_the_rarest_value() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("s.db")).unwrap();
-        let mut records = Vec::new();
-        for i in 0..300 {
-            records.push(Record {
-                time: 1_700_000_000_000_000 + i,
-                level: if i == 0 {
-                    Level::Critical
-                } else {
-                    Level::Error
-                },
-                service: if i < 2 { "rare" } else { "common" }.into(),
-                host: "h".into(),
-                message: format!("m {i}"),
-                ..Record::default()
-            });
-        }
-        store.ingest(&crate::backend::Batch::new(records)).unwrap();
-        let pick = |levels: Vec<Level>, service: &str| {
-            let q = Query {
-                levels,
-                services: vec![service.into()],
-                ..Query::default()
-            };
-            store
-                .with_reader(|conn| Ok(narrowest_index(conn, &q)?))
-                .unwrap()
-        };
-        assert_eq!(pick(vec![Level::Error], "rare"), " INDEXED BY logs_service");
-        assert_eq!(
-            pick(vec![Level::Critical], "common"),
-            " INDEXED BY logs_level"
-        );
-        assert_eq!(pick(vec![Level::Error, Level::Critical], "rare"), "");
-    }
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
