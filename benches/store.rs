@@ -1,11 +1,13 @@
 //! Benchmark of the embedded store: ingest speed with full-text indexing, and
 //! the read paths a user waits on (newest matches of a two-word full-text
-//! query, a level+service filter, `stats --since 24h`).
+//! query, a level+service filter, a metadata filter, a trace, `stats
+//! --since 24h`).
 //!
 //! `BENCH_RECORDS` (default 10,000,000) records spread over the last 7 days,
 //! 12 services, 60 hosts, realistic levels, ~250-byte messages built from
 //! templates and a Zipf-skewed vocabulary so that words have realistic
-//! selectivity; ingested in batches of 1000 through `Store::ingest`.
+//! selectivity; ingested in batches of 1000 through `Store::ingest_shared`
+//! (encoding included).
 //! `BENCH_DIR` picks where the temporary store goes.
 //!
 //! Run: `cargo bench --bench store` (or `BENCH_RECORDS=1000000 cargo bench --bench store`).
@@ -315,6 +317,30 @@ fn main() {
         "query level>=warn service=api,auth, newest 100: median {:.1} ms ({} records)",
         d.as_secs_f64() * 1e3,
         page.records.len()
+    );
+    let by_user = Query {
+        text: vec!["timeout".into()],
+        metadata: vec![("user_id".into(), "42".into())],
+        ..Query::default()
+    };
+    let (d, page) = time_it(runs, || store.query(&by_user, None, 100).unwrap());
+    println!(
+        "query timeout user_id=42, newest 100: median {:.1} ms ({} records)",
+        d.as_secs_f64() * 1e3,
+        page.records.len()
+    );
+    let some_trace = store
+        .query(&Query::default(), None, 1000)
+        .unwrap()
+        .records
+        .into_iter()
+        .find_map(|r| r.trace_id)
+        .expect("a recent record with a trace id");
+    let (d, records) = time_it(runs, || store.trace(&some_trace).unwrap());
+    println!(
+        "trace of a recent trace id: median {:.1} ms ({} records)",
+        d.as_secs_f64() * 1e3,
+        records.len()
     );
     let sq = StatsQuery {
         query: Query {

@@ -749,3 +749,186 @@ async fn a_read_only_store_is_a_fatal_error_naming_the_path() {
         "{msg}"
     );
 }
+
+/// A store written by loghub before schema 3 (a row per record in `logs`,
+/// FTS5 per record, samples by fingerprint) opens as blocks: same ids,
+/// same answers, same stats and samples.
+#[test]
+fn a_store_from_schema_2_is_converted_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let t0 = now_micros() - 3600 * 1_000_000;
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE logs(id INTEGER PRIMARY KEY, time INTEGER NOT NULL,
+                level INTEGER NOT NULL, service TEXT NOT NULL, host TEXT NOT NULL,
+                message TEXT NOT NULL, trace_id TEXT, span_id TEXT, metadata TEXT);
+             CREATE INDEX logs_time ON logs(time);
+             CREATE VIRTUAL TABLE logs_fts USING fts5(message, content='',
+                contentless_delete=1, tokenize=\"unicode61 tokenchars '_'\");
+             CREATE TABLE rollup_minute(minute INTEGER NOT NULL, service TEXT NOT NULL,
+                level INTEGER NOT NULL, count INTEGER NOT NULL,
+                PRIMARY KEY(minute, service, level)) WITHOUT ROWID;
+             CREATE TABLE rollup_hour(minute INTEGER NOT NULL, service TEXT NOT NULL,
+                level INTEGER NOT NULL, count INTEGER NOT NULL,
+                PRIMARY KEY(minute, service, level)) WITHOUT ROWID;
+             CREATE TABLE rollup_errors(minute INTEGER NOT NULL, fingerprint TEXT NOT NULL,
+                service TEXT NOT NULL, level INTEGER NOT NULL, count INTEGER NOT NULL,
+                last_seen INTEGER NOT NULL,
+                PRIMARY KEY(minute, fingerprint, service, level)) WITHOUT ROWID;
+             CREATE TABLE fingerprints(fingerprint TEXT PRIMARY KEY, sample TEXT NOT NULL)
+                WITHOUT ROWID;
+             CREATE TABLE id_chunks(chunk INTEGER PRIMARY KEY, min_time INTEGER NOT NULL,
+                max_time INTEGER NOT NULL);
+             CREATE TABLE batches(id TEXT PRIMARY KEY, outcome TEXT NOT NULL,
+                created INTEGER NOT NULL) WITHOUT ROWID;
+             CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+             PRAGMA user_version=2;",
+        )
+        .unwrap();
+        // Ids with a gap (retention had deleted 3001..=3100), 5000 records.
+        c.execute_batch("BEGIN").unwrap();
+        let mut id = 0;
+        for i in 0..5000i64 {
+            id += if i == 3000 { 101 } else { 1 };
+            let t = t0 + i * 100_000;
+            let level = if i % 10 == 0 { 3 } else { 1 };
+            let msg = format!("request {i} took {}ms", i % 7);
+            let trace = (i % 100 == 0).then(|| format!("trace{i}"));
+            let meta = (i % 2 == 0).then(|| format!("{{\"user_id\":{}}}", i % 50));
+            c.execute(
+                "INSERT INTO logs VALUES(?1, ?2, ?3, 'api', 'h1', ?4, ?5, NULL, ?6)",
+                rusqlite::params![id, t, level, msg, trace, meta],
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO logs_fts(rowid, message) VALUES(?1, ?2)",
+                rusqlite::params![id, msg],
+            )
+            .unwrap();
+            let minute = t.div_euclid(MIN);
+            c.execute(
+                "INSERT INTO rollup_minute VALUES(?1, 'api', ?2, 1)
+                 ON CONFLICT DO UPDATE SET count = count + 1",
+                rusqlite::params![minute, level],
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO rollup_hour VALUES(?1, 'api', ?2, 1)
+                 ON CONFLICT DO UPDATE SET count = count + 1",
+                rusqlite::params![minute - minute.rem_euclid(60), level],
+            )
+            .unwrap();
+            if level == 3 {
+                let fp = fingerprint::fingerprint(&msg);
+                c.execute(
+                    "INSERT INTO rollup_errors VALUES(?1, ?2, 'api', 3, 1, ?3)
+                     ON CONFLICT DO UPDATE SET count = count + 1",
+                    rusqlite::params![minute, fp, t],
+                )
+                .unwrap();
+                c.execute(
+                    "INSERT OR IGNORE INTO fingerprints VALUES(?1, ?2)",
+                    rusqlite::params![fp, msg],
+                )
+                .unwrap();
+            }
+        }
+        c.execute("INSERT INTO meta VALUES('next_id', ?1)", [id + 1])
+            .unwrap();
+        c.execute_batch("COMMIT").unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.last_id().unwrap(), 5100);
+    let all = all_pages(&store, &Query::default(), 1000);
+    assert_eq!(all.len(), 5000);
+    assert_eq!(all[0].id, Some(5100));
+    assert_eq!(all[0].message, "request 4999 took 1ms");
+    assert!(!all.iter().any(|r| (3001..3101).contains(&r.id.unwrap())));
+    let q = Query {
+        text: vec!["request 4998".into()],
+        ..Query::default()
+    };
+    let found = all_pages(&store, &q, 100);
+    assert_eq!(ids(&found), vec![5099]);
+    let q = Query {
+        metadata: vec![("user_id".into(), "7".into())],
+        ..Query::default()
+    };
+    assert_eq!(all_pages(&store, &q, 1000).len(), 0, "odd ids have none");
+    let q = Query {
+        metadata: vec![("user_id".into(), "8".into())],
+        ..Query::default()
+    };
+    assert_eq!(all_pages(&store, &q, 1000).len(), 100);
+    let trace = store.trace("trace4900").unwrap();
+    assert_eq!(ids(&trace), vec![5001]);
+    let stats = store
+        .stats(
+            &StatsQuery {
+                query: Query {
+                    since: Some(t0 - MIN),
+                    ..Query::default()
+                },
+                interval: Some(3600),
+                top: 3,
+            },
+            now_micros(),
+        )
+        .unwrap();
+    assert_eq!(stats.total, 5000);
+    assert_eq!(stats.by_level[3], 500);
+    // Every error message is its own fingerprint up to its numbers: one
+    // group, with its sample from the old table.
+    assert_eq!(stats.top_errors.len(), 1, "{:?}", stats.top_errors);
+    assert!(stats.top_errors[0].sample.starts_with("request "));
+    // It stays converted: new records go after the old ones.
+    let out = store
+        .ingest(&Batch::new(vec![rec(now_micros(), Level::Info, "api", "h1", "new one")]))
+        .unwrap();
+    assert_eq!(out.accepted, 1);
+    drop(store);
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.last_id().unwrap(), 5101);
+    assert_eq!(all_pages(&store, &Query::default(), 1000).len(), 5001);
+}
+
+/// Batches bigger than a block, read back whole through every path.
+#[test]
+fn a_batch_bigger_than_a_block_reads_back_whole() {
+    let (_dir, store) = temp_store();
+    let t0 = now_micros() - 600 * 1_000_000;
+    let records: Vec<Record> = (0..7000i64)
+        .map(|i| {
+            let mut r = rec(
+                t0 + (i % 1000) * 1000 + i,
+                Level::Info,
+                ["a", "b", "c"][(i % 3) as usize],
+                "h",
+                &format!("line {i} of a big batch"),
+            );
+            r.trace_id = (i % 700 == 0).then(|| "t-big".to_string());
+            r
+        })
+        .collect();
+    let out = store.ingest(&Batch::new(records.clone())).unwrap();
+    assert_eq!(out.accepted, 7000);
+    let all = all_pages(&store, &Query::default(), 333);
+    assert_eq!(all.len(), 7000);
+    let set: HashSet<i64> = ids(&all).into_iter().collect();
+    assert_eq!(set.len(), 7000);
+    assert_eq!(all, newest_first(all.clone()));
+    let q = Query {
+        services: vec!["b".into()],
+        text: vec!["big batch".into()],
+        ..Query::default()
+    };
+    let expect = records.iter().filter(|r| q.matches(r)).count();
+    assert_eq!(all_pages(&store, &q, 500).len(), expect);
+    assert_eq!(store.trace("t-big").unwrap().len(), 10);
+    let tail = store.tail_page(&Query::default(), 0, 10_000).unwrap();
+    assert_eq!(tail.records.len(), 7000);
+    assert_eq!(tail.next_after, 7000);
+    assert_eq!(store.records_after(6990, 100).unwrap().len(), 10);
+}
