@@ -885,7 +885,13 @@ fn a_store_from_schema_2_is_converted_on_open() {
     assert!(stats.top_errors[0].sample.starts_with("request "));
     // It stays converted: new records go after the old ones.
     let out = store
-        .ingest(&Batch::new(vec![rec(now_micros(), Level::Info, "api", "h1", "new one")]))
+        .ingest(&Batch::new(vec![rec(
+            now_micros(),
+            Level::Info,
+            "api",
+            "h1",
+            "new one",
+        )]))
         .unwrap();
     assert_eq!(out.accepted, 1);
     drop(store);

@@ -90,15 +90,17 @@ pub(crate) struct Range<'a> {
     pub descending: bool,
 }
 
-/// Calls `f` on every record of the blocks in `range` (blocks in id order,
-/// records by id within a block) until it breaks. `f` sees every record of
-/// each block read; filtering is the caller's. The blocks are listed first
-/// (bounds, full-text and Bloom filters) and only those left are read.
-pub(crate) fn scan(
-    conn: &Connection,
-    range: &Range<'_>,
-    mut f: impl FnMut(&View<'_>) -> ControlFlow<()>,
-) -> anyhow::Result<()> {
+/// A block a walk reads: its id and time bounds.
+#[derive(Clone, Copy)]
+pub(crate) struct Listed {
+    pub id: i64,
+    pub min_time: Micros,
+    pub max_time: Micros,
+}
+
+/// The blocks of `range` that its bounds, full-text and Bloom filters
+/// leave, in id order.
+pub(crate) fn list(conn: &Connection, range: &Range<'_>) -> anyhow::Result<Vec<Listed>> {
     let text = if range.fts.is_some() {
         " AND b.id IN (SELECT rowid FROM blocks_fts WHERE blocks_fts MATCH ?5 \
          AND rowid BETWEEN ?1 AND ?2)"
@@ -112,7 +114,7 @@ pub(crate) fn scan(
     };
     let order = if range.descending { "DESC" } else { "" };
     let sql = format!(
-        "SELECT b.id, {bloom} FROM blocks b{join} \
+        "SELECT b.id, b.min_time, b.max_time, {bloom} FROM blocks b{join} \
          WHERE b.id BETWEEN ?1 AND ?2 AND b.max_time >= ?3 AND b.min_time < ?4{text} \
          ORDER BY b.id {order}"
     );
@@ -125,27 +127,50 @@ pub(crate) fn scan(
     if let Some(m) = range.fts {
         params.push(Value::Text(m.into()));
     }
-    let mut ids = Vec::new();
-    {
-        let mut st = conn.prepare_cached(&sql)?;
-        let mut rows = st.query(rusqlite::params_from_iter(params))?;
-        while let Some(r) = rows.next()? {
-            let keep = match r.get_ref(1)? {
-                rusqlite::types::ValueRef::Blob(b) => Bloom::new(b).admits(range.bloom),
-                _ => true,
-            };
-            if keep {
-                ids.push(r.get::<_, i64>(0)?);
-            }
+    let mut out = Vec::new();
+    let mut st = conn.prepare_cached(&sql)?;
+    let mut rows = st.query(rusqlite::params_from_iter(params))?;
+    while let Some(r) = rows.next()? {
+        let keep = match r.get_ref(3)? {
+            rusqlite::types::ValueRef::Blob(b) => Bloom::new(b).admits(range.bloom),
+            _ => true,
+        };
+        if keep {
+            out.push(Listed {
+                id: r.get(0)?,
+                min_time: r.get(1)?,
+                max_time: r.get(2)?,
+            });
         }
     }
+    Ok(out)
+}
+
+/// Decompresses block `id` into `raw`; false when it is gone (retention).
+pub(crate) fn read(conn: &Connection, id: i64, raw: &mut Vec<u8>) -> anyhow::Result<bool> {
     let mut st = conn.prepare_cached("SELECT data FROM block_data WHERE id = ?1")?;
+    let mut rows = st.query([id])?;
+    let Some(r) = rows.next()? else {
+        return Ok(false);
+    };
+    block::decode(id, r.get_ref(0)?.as_blob()?, raw)?;
+    Ok(true)
+}
+
+/// Calls `f` on every record of the blocks in `range` (blocks in id order,
+/// records by id within a block) until it breaks. `f` sees every record of
+/// each block read; filtering is the caller's.
+pub(crate) fn scan(
+    conn: &Connection,
+    range: &Range<'_>,
+    mut f: impl FnMut(&View<'_>) -> ControlFlow<()>,
+) -> anyhow::Result<()> {
     let mut raw = Vec::new();
-    for id in ids {
-        let mut rows = st.query([id])?;
-        let Some(r) = rows.next()? else { continue };
-        block::decode(id, r.get_ref(0)?.as_blob()?, &mut raw)?;
-        for v in block::views(id, &raw)? {
+    for b in list(conn, range)? {
+        if !read(conn, b.id, &mut raw)? {
+            continue;
+        }
+        for v in block::views(b.id, &raw)? {
             if f(&v).is_break() {
                 return Ok(());
             }
@@ -182,7 +207,26 @@ fn sort_oldest(v: &mut [Record]) {
     v.sort_unstable_by_key(|r| (r.time, r.id));
 }
 
-/// The newest `n` matches of `q` strictly older than `cursor`.
+/// Keeps the `n` first of `found` in the walk's order (newest or oldest
+/// first) and returns the (time, id) of the last one kept once there are
+/// `n`: a record not before it cannot make the cut.
+fn keep_best(found: &mut Vec<Record>, n: usize, newest: bool) -> Option<(Micros, i64)> {
+    if newest {
+        sort_newest(found);
+    } else {
+        sort_oldest(found);
+    }
+    found.truncate(n);
+    (found.len() >= n).then(|| {
+        let r = found.last().expect("n >= 1");
+        (r.time, r.id.unwrap_or(0))
+    })
+}
+
+/// The newest `n` matches of `q` strictly older than `cursor`, walking id
+/// ranges down (module docs) and, within one, blocks newest id first; it
+/// stops at the first block that cannot hold anything newer than the
+/// `n`-th match held.
 fn newest(
     conn: &Connection,
     q: &Query,
@@ -207,9 +251,11 @@ fn newest(
     }
     let older = |v: &View<'_>| cursor.is_none_or(|(t, id)| (v.time, v.id) < (t, id));
     let mut found: Vec<Record> = Vec::new();
+    let mut floor: Option<(Micros, i64)> = None;
+    let mut raw = Vec::new();
     let mut hi = chunks.len();
     let mut step = 1usize;
-    while hi > 0 {
+    'walk: while hi > 0 {
         let lo = hi.saturating_sub(step);
         let (first_id, last_id) = chunk_ids(chunks[lo].0, chunks[hi - 1].0);
         let range = Range {
@@ -221,28 +267,44 @@ fn newest(
             bloom: &bloom,
             descending: true,
         };
-        scan(conn, &range, |v| {
-            if filter.matches(v) && older(v) {
-                found.push(v.to_record());
-                if found.len() >= 4 * n.max(256) {
-                    sort_newest(&mut found);
-                    found.truncate(n);
+        let blocks = list(conn, &range)?;
+        let below = if lo > 0 {
+            prefix_max[lo - 1]
+        } else {
+            Micros::MIN
+        };
+        // rest_max[i]: the newest time blocks i.. of this range or any older
+        // range may hold.
+        let mut rest_max = vec![below; blocks.len() + 1];
+        for i in (0..blocks.len()).rev() {
+            rest_max[i] = rest_max[i + 1].max(blocks[i].max_time);
+        }
+        for (i, b) in blocks.iter().enumerate() {
+            if floor.is_some_and(|(t, _)| t >= rest_max[i]) {
+                break 'walk;
+            }
+            if !read(conn, b.id, &mut raw)? {
+                continue;
+            }
+            for v in block::views(b.id, &raw)? {
+                if floor.is_some_and(|f| (v.time, v.id) <= f) {
+                    continue;
+                }
+                if filter.matches(&v) && older(&v) {
+                    found.push(v.to_record());
                 }
             }
-            ControlFlow::Continue(())
-        })?;
-        sort_newest(&mut found);
-        found.truncate(n);
-        hi = lo;
-        if hi == 0 {
-            break;
+            if found.len() >= n {
+                floor = keep_best(&mut found, n, true);
+            }
         }
-        let below = prefix_max[hi - 1];
-        if found.len() >= n && found.last().is_some_and(|r| r.time >= below) {
+        hi = lo;
+        if floor.is_some_and(|(t, _)| t >= below) {
             break;
         }
         step = (step * 2).min(1 << 12);
     }
+    keep_best(&mut found, n, true);
     Ok(found)
 }
 
@@ -265,17 +327,17 @@ fn oldest(
     let t_hi = q.until.unwrap_or(Micros::MAX);
     let chunks = chunks(conn, t_lo, t_hi)?;
     // suffix_min[i]: the oldest time any chunk at or above index i may hold.
-    let mut suffix_min = vec![Micros::MAX; chunks.len()];
-    let mut m = Micros::MAX;
+    let mut suffix_min = vec![Micros::MAX; chunks.len() + 1];
     for (i, c) in chunks.iter().enumerate().rev() {
-        m = m.min(c.1);
-        suffix_min[i] = m;
+        suffix_min[i] = suffix_min[i + 1].min(c.1);
     }
     let newer = |v: &View<'_>| after.is_none_or(|(t, id)| (v.time, v.id) > (t, id));
     let mut found: Vec<Record> = Vec::new();
+    let mut ceiling: Option<(Micros, i64)> = None;
+    let mut raw = Vec::new();
     let mut lo = 0;
     let mut step = 1usize;
-    while lo < chunks.len() {
+    'walk: while lo < chunks.len() {
         let hi = (lo + step).min(chunks.len());
         let (first_id, last_id) = chunk_ids(chunks[lo].0, chunks[hi - 1].0);
         if first_id > upto_id {
@@ -290,27 +352,40 @@ fn oldest(
             bloom: &bloom,
             descending: false,
         };
-        scan(conn, &range, |v| {
-            if v.id <= upto_id && filter.matches(v) && newer(v) {
-                found.push(v.to_record());
-                if found.len() >= 4 * n.max(256) {
-                    sort_oldest(&mut found);
-                    found.truncate(n);
+        let blocks = list(conn, &range)?;
+        let above = suffix_min[hi];
+        // rest_min[i]: the oldest time blocks i.. of this range or any later
+        // range may hold.
+        let mut rest_min = vec![above; blocks.len() + 1];
+        for i in (0..blocks.len()).rev() {
+            rest_min[i] = rest_min[i + 1].min(blocks[i].min_time);
+        }
+        for (i, b) in blocks.iter().enumerate() {
+            if ceiling.is_some_and(|(t, _)| t <= rest_min[i]) {
+                break 'walk;
+            }
+            if !read(conn, b.id, &mut raw)? {
+                continue;
+            }
+            for v in block::views(b.id, &raw)? {
+                if ceiling.is_some_and(|c| (v.time, v.id) >= c) {
+                    continue;
+                }
+                if v.id <= upto_id && filter.matches(&v) && newer(&v) {
+                    found.push(v.to_record());
                 }
             }
-            ControlFlow::Continue(())
-        })?;
-        sort_oldest(&mut found);
-        found.truncate(n);
-        lo = hi;
-        if lo == chunks.len() {
-            break;
+            if found.len() >= n {
+                ceiling = keep_best(&mut found, n, false);
+            }
         }
-        if found.len() >= n && found.last().is_some_and(|r| r.time <= suffix_min[lo]) {
+        lo = hi;
+        if ceiling.is_some_and(|(t, _)| t <= above) {
             break;
         }
         step = (step * 2).min(1 << 12);
     }
+    keep_best(&mut found, n, false);
     Ok(found)
 }
 
