@@ -356,22 +356,10 @@ const LIFTED: [&str; 2] = ["metadata", "extra"];
 const LOGGIER_SERVICE: (&str, &str) = ("context", "service_name");
 const LOGGIER_HOST: (&str, &str) = ("runtime_context", "hostname");
 
-/// The string at `outer.inner`, if there is one.
-fn nested_text(o: &Map<String, Value>, (outer, inner): (&str, &str)) -> Option<String> {
-    o.get(outer)?.get(inner)?.as_str().map(str::to_string)
-}
-
-fn take(o: &mut Map<String, Value>, keys: &[&str]) -> Option<Value> {
-    let mut found = None;
-    for k in keys {
-        if let Some(v) = o.remove(*k)
-            && found.is_none()
-            && !v.is_null()
-        {
-            found = Some(v);
-        }
-    }
-    found
+/// The string at `outer.inner` among the keys left over, if there is one.
+fn nested_text(rest: &[(String, Value)], (outer, inner): (&str, &str)) -> Option<String> {
+    let (_, v) = rest.iter().find(|(k, _)| k == outer)?;
+    v.get(inner)?.as_str().map(str::to_string)
 }
 
 fn as_text(v: Value) -> String {
@@ -381,25 +369,74 @@ fn as_text(v: Value) -> String {
     }
 }
 
+/// The record fields a key names, and the key's rank among that field's
+/// names (lower wins when a record has several).
+#[derive(Clone, Copy)]
+enum Field {
+    Time,
+    Level,
+    Message,
+    Service,
+    Host,
+    Trace,
+    Span,
+}
+
+const FIELDS: [(Field, &[&str]); 7] = [
+    (Field::Time, &TIME_KEYS),
+    (Field::Level, &LEVEL_KEYS),
+    (Field::Message, &MESSAGE_KEYS),
+    (Field::Service, &SERVICE_KEYS),
+    (Field::Host, &HOST_KEYS),
+    (Field::Trace, &TRACE_KEYS),
+    (Field::Span, &SPAN_KEYS),
+];
+
+fn field_of(key: &str) -> Option<(Field, usize)> {
+    FIELDS
+        .iter()
+        .find_map(|(f, names)| names.iter().position(|n| *n == key).map(|rank| (*f, rank)))
+}
+
 /// Validates one item into a record (the lenient mapping of SPEC §3's JSON
-/// keys), or says why not.
+/// keys), or says why not. One pass over the object: a field's value is the
+/// first non-null one in the order of its names (`message` before `msg`),
+/// and every name of a field is taken out of the metadata.
 pub fn to_record(v: Value, now: i64) -> Result<Record, String> {
-    let Value::Object(mut o) = v else {
+    let Value::Object(o) = v else {
         return Err("a record must be a JSON object".into());
     };
-    o.remove("id");
-    let message = match take(&mut o, &MESSAGE_KEYS) {
+    let mut found: [Option<(usize, Value)>; 7] = Default::default();
+    let mut lifted: [Option<Value>; 2] = [None, None];
+    let mut rest: Vec<(String, Value)> = Vec::new();
+    for (k, v) in o {
+        if k == "id" {
+            continue;
+        }
+        if let Some((field, rank)) = field_of(&k) {
+            let slot = &mut found[field as usize];
+            if !v.is_null() && slot.as_ref().is_none_or(|(r, _)| rank < *r) {
+                *slot = Some((rank, v));
+            }
+        } else if let Some(i) = LIFTED.iter().position(|l| *l == k) {
+            lifted[i] = Some(v);
+        } else {
+            rest.push((k, v));
+        }
+    }
+    let mut take = |f: Field| found[f as usize].take().map(|(_, v)| v);
+    let message = match take(Field::Message) {
         Some(v) => as_text(v),
         None => return Err("\"message\" is required".into()),
     };
     if message.trim().is_empty() {
         return Err("\"message\" must not be empty".into());
     }
-    let time = match take(&mut o, &TIME_KEYS) {
+    let time = match take(Field::Time) {
         None => now,
         Some(v) => parse_time_value(&v).ok_or_else(|| format!("invalid time {v}"))?,
     };
-    let level = match take(&mut o, &LEVEL_KEYS) {
+    let level = match take(Field::Level) {
         None => Level::Info,
         Some(Value::Number(n)) => level_number(n.as_f64().unwrap_or(-1.0))
             .ok_or_else(|| format!("unknown level number {n}"))?,
@@ -410,28 +447,24 @@ pub fn to_record(v: Value, now: i64) -> Result<Record, String> {
             })?
         }
     };
-    let service = take(&mut o, &SERVICE_KEYS)
+    let service = take(Field::Service)
         .map(as_text)
-        .or_else(|| nested_text(&o, LOGGIER_SERVICE))
+        .or_else(|| nested_text(&rest, LOGGIER_SERVICE))
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "default".to_string());
     if service.chars().count() > 100 {
         return Err("\"service\" must be at most 100 characters".into());
     }
-    let host = take(&mut o, &HOST_KEYS)
+    let host = take(Field::Host)
         .map(as_text)
-        .or_else(|| nested_text(&o, LOGGIER_HOST))
+        .or_else(|| nested_text(&rest, LOGGIER_HOST))
         .unwrap_or_default();
-    let trace_id = take(&mut o, &TRACE_KEYS)
-        .map(as_text)
-        .filter(|s| !s.is_empty());
-    let span_id = take(&mut o, &SPAN_KEYS)
-        .map(as_text)
-        .filter(|s| !s.is_empty());
+    let trace_id = take(Field::Trace).map(as_text).filter(|s| !s.is_empty());
+    let span_id = take(Field::Span).map(as_text).filter(|s| !s.is_empty());
     let mut metadata = Map::new();
-    for k in LIFTED {
-        match o.remove(k) {
+    for (k, v) in LIFTED.iter().zip(lifted) {
+        match v {
             Some(Value::Object(m)) => {
                 for (k, v) in m {
                     metadata.entry(k).or_insert(v);
@@ -443,7 +476,7 @@ pub fn to_record(v: Value, now: i64) -> Result<Record, String> {
             }
         }
     }
-    for (k, v) in o {
+    for (k, v) in rest {
         metadata.entry(k).or_insert(v);
     }
     Ok(Record {

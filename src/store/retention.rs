@@ -217,28 +217,25 @@ fn delete_in_blocks(
         .execute(params![c, c << CHUNK_SHIFT, (c + 1) << CHUNK_SHIFT])?;
     }
     {
-        let mut up = tx.prepare_cached(
-            "UPDATE rollup_minute SET count = count - ?4 \
-             WHERE minute = ?1 AND service = ?2 AND level = ?3",
-        )?;
-        let mut empty = tx.prepare_cached(
-            "DELETE FROM rollup_minute \
-             WHERE minute = ?1 AND service = ?2 AND level = ?3 AND count <= 0",
-        )?;
-        let mut up_h = tx.prepare_cached(
-            "UPDATE rollup_hour SET count = count - ?4 \
-             WHERE minute = ?1 AND service = ?2 AND level = ?3",
-        )?;
-        let mut empty_h = tx.prepare_cached(
-            "DELETE FROM rollup_hour \
-             WHERE minute = ?1 AND service = ?2 AND level = ?3 AND count <= 0",
-        )?;
-        for ((minute, service, level), n) in minutes {
-            up.execute(params![minute, service, level, n])?;
-            empty.execute(params![minute, service, level])?;
-            let hour = minute - minute.rem_euclid(60);
-            up_h.execute(params![hour, service, level, n])?;
-            empty_h.execute(params![hour, service, level])?;
+        // The same counts leave the minute rows and their hours' rows.
+        for (table, hourly) in [("rollup_minute", false), ("rollup_hour", true)] {
+            let mut up = tx.prepare_cached(&format!(
+                "UPDATE {table} SET count = count - ?4 \
+                 WHERE minute = ?1 AND service = ?2 AND level = ?3"
+            ))?;
+            let mut empty = tx.prepare_cached(&format!(
+                "DELETE FROM {table} \
+                 WHERE minute = ?1 AND service = ?2 AND level = ?3 AND count <= 0"
+            ))?;
+            for ((minute, service, level), n) in &minutes {
+                let at = if hourly {
+                    minute - minute.rem_euclid(60)
+                } else {
+                    *minute
+                };
+                up.execute(params![at, service, level, n])?;
+                empty.execute(params![at, service, level])?;
+            }
         }
         let mut up = tx.prepare_cached(
             "UPDATE rollup_errors SET count = count - ?5 \
