@@ -411,3 +411,36 @@ fn a_full_disk_under_the_store_keeps_every_line_read() {
     assert_eq!(kept.len(), want.len(), "lines read {read}");
     assert_eq!(kept, want, "every line read is kept exactly once");
 }
+
+/// Ids follow the input's order whatever the batch size: with batches that
+/// take whole pre-encoded chunks (the default) and with batches smaller
+/// than a chunk (encoded at delivery), so lines with equal times read back
+/// in the order they were written.
+#[test]
+fn stored_ids_follow_the_input_order_whatever_the_batch_size() {
+    for batch in ["1000", "7"] {
+        let sb = Sandbox::new();
+        let o = sb.run(
+            &["send", "--batch-size", batch],
+            &lines("INFO ordered line ", 3000),
+        );
+        assert_code(&o, 0);
+        let o = sb.run(&["query", "--limit", "0", "--output", "ndjson"], b"");
+        let mut all: Vec<(i64, String)> = ndjson(&o)
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].as_i64().unwrap(),
+                    r["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(all.len(), 3000, "batch size {batch}");
+        all.sort();
+        let wrong = all
+            .iter()
+            .enumerate()
+            .find(|(i, (_, m))| *m != format!("INFO ordered line {}", i + 1));
+        assert_eq!(wrong, None, "batch size {batch}: first record out of order");
+    }
+}

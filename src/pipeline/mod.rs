@@ -138,7 +138,10 @@ pub async fn run(
     // each worker drops a record once encoded (see `Backend::needs_records`).
     let keep_records = !encode || backend.needs_records();
     let buffers = Arc::new(Buffers::default());
-    let encoder = backend.clone();
+    // Pre-encoded chunks are batched whole (see `BatchBuilder::push`), so
+    // only where a batch may hold a whole chunk.
+    let encoder = (delivery.batch_size >= CHUNK_EVENTS && delivery.batch_bytes >= CHUNK_BYTES)
+        .then(|| backend.clone());
     let mut deliverer = Deliverer::start(
         backend,
         &delivery,
@@ -217,7 +220,9 @@ pub async fn run(
                         &buffers,
                         &m,
                     );
-                    if !parsed.records.is_empty() {
+                    if let Some(backend) = backend
+                        && !parsed.records.is_empty()
+                    {
                         parsed.pre = backend.pre_encode(&parsed.records);
                     }
                     if tx.blocking_send(parsed).is_err() {
