@@ -9,6 +9,8 @@
 #     (the breaker opens, batches spill to the spool, memory stays bounded).
 #
 # Usage: bench/ship.sh [MiB of input, default 256]
+# LOGHUB_BIN=path runs another build (e.g. to compare two commits in one
+# sitting); NO_BUILD=1 skips the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +18,7 @@ MIB=${1:-256}
 command -v /usr/bin/time >/dev/null || { echo "install GNU time: apt-get install time" >&2; exit 1; }
 
 [ -n "${NO_BUILD:-}" ] || cargo build --release --quiet --bin loghub --example ship_receiver
-BIN=target/release/loghub
+BIN=${LOGHUB_BIN:-target/release/loghub}
 RCV=target/release/examples/ship_receiver
 
 TMP=$(mktemp -d)
