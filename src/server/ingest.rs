@@ -141,16 +141,16 @@ async fn handle(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.contains("ndjson") || ct.contains("jsonlines"));
-    let items = split_body(&decoded, ndjson)?;
+    let now = now_micros();
+    let items = read_items(&decoded, ndjson, now)?;
     drop(decoded);
 
-    let now = now_micros();
     let mut records = Vec::with_capacity(items.len());
     // index in `records` → index in the request
     let mut positions = Vec::with_capacity(items.len());
     let mut rejected: Vec<(usize, String)> = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
-        match item.and_then(|v| to_record(v, now)) {
+        match item {
             Ok(r) => {
                 positions.push(i);
                 records.push(r);
@@ -291,6 +291,98 @@ fn decode(encoding: &str, raw: Vec<u8>, max: usize) -> Result<Vec<u8>, ApiError>
     Ok(out)
 }
 
+/// The records of a body, each or why it cannot be stored. The usual
+/// `{"logs":[…]}` is read straight into records (no JSON tree of the whole
+/// body first); anything else, or a body that does not read that way, goes
+/// through [`split_body`], which also words the errors.
+fn read_items(
+    body: &[u8],
+    ndjson: bool,
+    now: i64,
+) -> Result<Vec<Result<Record, String>>, ApiError> {
+    if !ndjson && body.trim_ascii_start().starts_with(b"{\"logs\"") {
+        #[derive(serde::Deserialize)]
+        struct Envelope {
+            logs: Vec<Direct>,
+        }
+        if let Ok(env) = serde_json::from_slice::<Envelope>(body) {
+            return Ok(env
+                .logs
+                .into_iter()
+                .map(|d| d.0.and_then(|f| fields_to_record(f, now)))
+                .collect());
+        }
+    }
+    Ok(split_body(body, ndjson)?
+        .into_iter()
+        .map(|item| item.and_then(|v| to_record(v, now)))
+        .collect())
+}
+
+/// One item of `{"logs":[…]}` read as [`Fields`] without an object in
+/// between; anything but an object is an item that cannot be stored.
+struct Direct(Result<Fields, String>);
+
+impl<'de> serde::Deserialize<'de> for Direct {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(DirectVisitor)
+    }
+}
+
+struct DirectVisitor;
+
+impl DirectVisitor {
+    fn not_an_object<E>(self) -> Result<Direct, E> {
+        Ok(Direct(Err(NOT_AN_OBJECT.into())))
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for DirectVisitor {
+    type Value = Direct;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a log record")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Direct, A::Error> {
+        let mut fields = Fields::default();
+        while let Some(k) = m.next_key::<String>()? {
+            let v: Value = m.next_value()?;
+            fields.add(k, v);
+        }
+        Ok(Direct(Ok(fields)))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<Direct, A::Error> {
+        while s.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        self.not_an_object()
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Direct, E> {
+        self.not_an_object()
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Direct, E> {
+        self.not_an_object()
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Direct, E> {
+        self.not_an_object()
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Direct, E> {
+        self.not_an_object()
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Direct, E> {
+        self.not_an_object()
+    }
+
+    fn visit_unit<E>(self) -> Result<Direct, E> {
+        self.not_an_object()
+    }
+}
+
 /// One item of a body: a JSON value, or why its line could not be read.
 type Item = Result<Value, String>;
 
@@ -398,32 +490,62 @@ fn field_of(key: &str) -> Option<(Field, usize)> {
         .find_map(|(f, names)| names.iter().position(|n| *n == key).map(|rank| (*f, rank)))
 }
 
-/// Validates one item into a record (the lenient mapping of SPEC §3's JSON
-/// keys), or says why not. One pass over the object: a field's value is the
-/// first non-null one in the order of its names (`message` before `msg`),
-/// and every name of a field is taken out of the metadata.
-pub fn to_record(v: Value, now: i64) -> Result<Record, String> {
-    let Value::Object(o) = v else {
-        return Err("a record must be a JSON object".into());
-    };
-    let mut found: [Option<(usize, Value)>; 7] = Default::default();
-    let mut lifted: [Option<Value>; 2] = [None, None];
-    let mut rest: Vec<(String, Value)> = Vec::new();
-    for (k, v) in o {
+/// An object's entries sorted by what they become: the best value of each
+/// field, the lifted objects, and the rest (metadata).
+#[derive(Default)]
+struct Fields {
+    found: [Option<(usize, Value)>; 7],
+    lifted: [Option<Value>; 2],
+    rest: Vec<(String, Value)>,
+}
+
+impl Fields {
+    /// Takes one entry: a field's value is the first non-null one in the
+    /// order of its names (`message` before `msg`), and every name of a
+    /// field is taken out of the metadata.
+    fn add(&mut self, k: String, v: Value) {
         if k == "id" {
-            continue;
+            return;
         }
         if let Some((field, rank)) = field_of(&k) {
-            let slot = &mut found[field as usize];
+            let slot = &mut self.found[field as usize];
+            // A repeated key counts once, its last value, as in a JSON map.
+            if slot.as_ref().is_some_and(|(r, _)| *r == rank) {
+                *slot = None;
+            }
             if !v.is_null() && slot.as_ref().is_none_or(|(r, _)| rank < *r) {
                 *slot = Some((rank, v));
             }
         } else if let Some(i) = LIFTED.iter().position(|l| *l == k) {
-            lifted[i] = Some(v);
+            self.lifted[i] = Some(v);
         } else {
-            rest.push((k, v));
+            self.rest.push((k, v));
         }
     }
+}
+
+/// Validates one item into a record (the lenient mapping of SPEC §3's JSON
+/// keys), or says why not.
+pub fn to_record(v: Value, now: i64) -> Result<Record, String> {
+    let Value::Object(o) = v else {
+        return Err(NOT_AN_OBJECT.into());
+    };
+    let mut fields = Fields::default();
+    for (k, v) in o {
+        fields.add(k, v);
+    }
+    fields_to_record(fields, now)
+}
+
+const NOT_AN_OBJECT: &str = "a record must be a JSON object";
+
+/// The record an object's sorted entries make, or why not.
+fn fields_to_record(fields: Fields, now: i64) -> Result<Record, String> {
+    let Fields {
+        mut found,
+        lifted,
+        rest,
+    } = fields;
     let mut take = |f: Field| found[f as usize].take().map(|(_, v)| v);
     let message = match take(Field::Message) {
         Some(v) => as_text(v),
@@ -476,7 +598,8 @@ pub fn to_record(v: Value, now: i64) -> Result<Record, String> {
             }
         }
     }
-    for (k, v) in rest {
+    // Last first: of a repeated key the last value stays, as in a JSON map.
+    for (k, v) in rest.into_iter().rev() {
         metadata.entry(k).or_insert(v);
     }
     Ok(Record {
@@ -518,6 +641,38 @@ fn level_number(n: f64) -> Option<Level> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `{"logs":[…]}` read straight into records gives what the JSON-tree
+    /// path gives, item by item, rejects included.
+    #[test]
+    fn the_direct_path_reads_what_the_tree_path_reads() {
+        let now = 1_700_000_000_000_000;
+        let body = br#" {"logs":[
+            {"message":"a","level":"warn","service":"api","user_id":7,"id":3},
+            {"msg":"b","message":null,"severity":"ERROR","extra":{"k":"x"},"k":"top"},
+            {"@m":"c","metadata":{"deep":{"x":1}},"context":{"service_name":"svc"},
+             "runtime_context":{"hostname":"h9"},"traceId":"t1","span_id":"s1"},
+            {"message":"d","level":"loud"},
+            {"level":"info"},
+            "a string",
+            [1, 2],
+            null,
+            {"message":"e","time":"2024-05-01T10:00:00Z","k":1,"k":2}
+        ], "other": true}"#;
+        let direct = read_items(body, false, now).unwrap();
+        let tree: Vec<Result<Record, String>> = split_body(body, false)
+            .unwrap()
+            .into_iter()
+            .map(|item| item.and_then(|v| to_record(v, now)))
+            .collect();
+        assert_eq!(direct.len(), 9);
+        assert_eq!(direct, tree);
+        assert_eq!(direct[2].as_ref().unwrap().service, "svc");
+        assert_eq!(direct[8].as_ref().unwrap().metadata["k"], json!(2));
+        // Not that shape: the tree path, with its error messages.
+        let bad = read_items(br#"{"logs": 5}"#, false, now).unwrap_err();
+        assert!(format!("{bad:?}").contains("must be an array"), "{bad:?}");
+    }
 
     #[test]
     fn foreign_shapes_map_to_records() {
