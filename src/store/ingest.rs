@@ -42,6 +42,10 @@ pub(crate) fn minute_of(t: Micros) -> i64 {
 /// (minute, fingerprint, service, level) of a `rollup_errors` row.
 type ErrorKey = (i64, String, String, u8);
 
+/// (count, last seen, offset of the first record's id from the batch's
+/// first id) of a `rollup_errors` row.
+type ErrorCount = (i64, Micros, i64);
+
 /// A batch encoded for the store: its blocks, which records it rejects and
 /// what it adds to the rollups. Building it is most of the CPU work of a
 /// write, and needs nothing from the store, so callers do it before taking
@@ -53,9 +57,7 @@ pub struct Prepared {
     accepted: usize,
     rejected: Vec<(usize, String)>,
     minutes: HashMap<(i64, String, u8), i64>,
-    /// (minute, fingerprint, service, level) → (count, last seen, offset
-    /// of the first record's id from the batch's first id).
-    errors: HashMap<ErrorKey, (i64, Micros, i64)>,
+    errors: HashMap<ErrorKey, ErrorCount>,
 }
 
 impl Prepared {
@@ -119,6 +121,24 @@ pub(crate) fn encode<'a>(
     out
 }
 
+/// Encodes records (ids ascending: `id(i)` is the id of `records[i]`) into
+/// blocks with ids relative to `base`.
+fn encode_records(records: &[&Record], id: impl Fn(usize) -> i64, base: i64) -> Vec<Encoded> {
+    let metas: Vec<String> = records.iter().map(|r| metadata_text(r)).collect();
+    let views = records
+        .iter()
+        .zip(&metas)
+        .enumerate()
+        .map(|(i, (r, meta))| {
+            (
+                view_of(r, id(i), meta),
+                // Already parsed: the block's index reads the map, not the text.
+                (!r.metadata.is_empty()).then_some(&r.metadata),
+            )
+        });
+    encode(views, base)
+}
+
 /// A record as a view, with its metadata as JSON text and the given id.
 pub(crate) fn view_of<'a>(r: &'a Record, id: i64, metadata: &'a str) -> View<'a> {
     View {
@@ -161,53 +181,45 @@ fn finish(offset: i64, last: i64, b: Builder) -> Encoded {
 impl Store {
     /// Validates and encodes a batch (see [`Prepared`]).
     pub fn prepare(records: &[Record]) -> Prepared {
-        let mut p = Prepared {
-            records: records.len(),
-            blocks: Vec::new(),
-            accepted: 0,
-            rejected: Vec::new(),
-            minutes: HashMap::new(),
-            errors: HashMap::new(),
-        };
-        let mut metas: Vec<String> = Vec::new();
+        let mut rejected = Vec::new();
         let mut valid: Vec<&Record> = Vec::with_capacity(records.len());
+        // Keyed by the records' own service names: owned once per key below,
+        // not once per record.
+        let mut minutes: HashMap<(i64, &str, u8), i64> = HashMap::new();
+        let mut errors: HashMap<(i64, String, &str, u8), ErrorCount> = HashMap::new();
         for (i, r) in records.iter().enumerate() {
             if let Some(reason) = invalid(r) {
-                p.rejected.push((i, reason));
+                rejected.push((i, reason));
                 continue;
             }
+            let offset = valid.len() as i64;
             valid.push(r);
-            metas.push(metadata_text(r));
             let minute = minute_of(r.time);
             let level = r.level.index() as u8;
-            match p.minutes.get_mut(&(minute, r.service.clone(), level)) {
-                Some(n) => *n += 1,
-                None => {
-                    p.minutes.insert((minute, r.service.clone(), level), 1);
-                }
-            }
+            *minutes.entry((minute, &r.service, level)).or_default() += 1;
             if r.level >= Level::Error {
                 let fp = fingerprint::fingerprint(&r.message);
-                let offset = valid.len() as i64 - 1;
-                let e = p
-                    .errors
-                    .entry((minute, fp, r.service.clone(), level))
+                let e = errors
+                    .entry((minute, fp, &r.service, level))
                     .or_insert((0, r.time, offset));
                 e.0 += 1;
                 e.1 = e.1.max(r.time);
             }
         }
-        p.accepted = valid.len();
-        p.blocks = encode(
-            valid.iter().zip(&metas).enumerate().map(|(i, (r, meta))| {
-                (
-                    view_of(r, i as i64, meta),
-                    (!r.metadata.is_empty()).then_some(&r.metadata),
-                )
-            }),
-            0,
-        );
-        p
+        Prepared {
+            records: records.len(),
+            blocks: encode_records(&valid, |i| i as i64, 0),
+            accepted: valid.len(),
+            rejected,
+            minutes: minutes
+                .into_iter()
+                .map(|((m, s, l), n)| ((m, s.to_string(), l), n))
+                .collect(),
+            errors: errors
+                .into_iter()
+                .map(|((m, fp, s, l), v)| ((m, fp, s.to_string(), l), v))
+                .collect(),
+        }
     }
 
     /// Stores a batch in its own transaction. A batch whose id was stored
@@ -452,13 +464,10 @@ pub(crate) fn convert_rows(conn: &rusqlite::Connection) -> rusqlite::Result<()> 
         };
         let Some(last) = rows.last() else { break };
         after = last.id.expect("read with its id");
-        let metas: Vec<String> = rows.iter().map(metadata_text).collect();
         let first = rows[0].id.expect("read with its id");
-        let views = rows
-            .iter()
-            .zip(&metas)
-            .map(|(r, m)| (view_of(r, r.id.expect("read with its id"), m), None));
-        for b in encode(views, first) {
+        let refs: Vec<&Record> = rows.iter().collect();
+        let id = |i: usize| rows[i].id.expect("read with its id");
+        for b in encode_records(&refs, id, first) {
             insert_block(conn, first, &b)?;
         }
     }
