@@ -19,6 +19,15 @@
 //! `Backend::tail` from X, and joins the hub as soon as that catch-up reaches
 //! the floor — so the dedicated poller lives only while it is behind.
 //!
+//! With no stream open, the hub reads no records: it only follows the
+//! store's newest id (on each wake, at most every [`WAKE_GAP`], and every
+//! [`IDLE_POLL`]), moving its floor there with an empty ring. The first
+//! stream to open (counted before it joins or subscribes, so under the hub's
+//! lock either the skip happened first and the stream starts from it, or
+//! the hub sees the stream and skips nothing) starts the hub reading again
+//! from that floor. A server that only ingests thus never reads back what it
+//! writes.
+//!
 //! Memory is bounded whatever the clients do: the broadcast channel holds
 //! [`CHANNEL`] shared pages of at most [`PAGE`] records; a client that falls further behind gets
 //! `Lagged`, is disconnected and resumes with `Last-Event-ID` (from the ring,
@@ -33,7 +42,7 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -75,6 +84,9 @@ pub const WAKE_FRESH: Duration = Duration::from_millis(25);
 /// sets how often 500 streams wake: at most 25 times a second here, for at
 /// most 40 ms added to the ack → frame latency.
 pub const WAKE_GAP: Duration = Duration::from_millis(40);
+/// With no stream open, how often the hub follows the newest id when no
+/// ingest wakes it (records written by other processes).
+pub const IDLE_POLL: Duration = Duration::from_millis(200);
 /// Bytes of frames a stream writes at once, at most.
 const CHUNK: usize = 64 << 10;
 
@@ -130,6 +142,19 @@ pub struct Hub {
     tx: broadcast::Sender<Page>,
     /// Rung by ingest once a batch is committed.
     wake: Notify,
+    /// Streams open (live or catching up); none: the hub reads nothing.
+    clients: AtomicUsize,
+    /// Rung when a stream opens.
+    joined: Notify,
+}
+
+/// A stream's place in [`Hub::clients`], given back when it is dropped.
+pub struct Interest(Arc<Hub>);
+
+impl Drop for Interest {
+    fn drop(&mut self) {
+        self.0.clients.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 struct Inner {
@@ -150,6 +175,8 @@ impl Hub {
             last: AtomicI64::new(i64::MIN),
             tx,
             wake: Notify::new(),
+            clients: AtomicUsize::new(0),
+            joined: Notify::new(),
         });
         tokio::spawn(hub.clone().run(backend));
         hub
@@ -162,6 +189,30 @@ impl Hub {
     /// so do all records of a remote store (see `run`).
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+
+    /// Counts a stream in before it joins or subscribes (see the module
+    /// docs): from here on the hub reads records.
+    pub fn attach(self: &Arc<Self>) -> Interest {
+        self.clients.fetch_add(1, Ordering::SeqCst);
+        self.joined.notify_one();
+        Interest(self.clone())
+    }
+
+    /// With no stream open, moves the hub to `id` without reading the
+    /// records up to it: the ring empties and the floor becomes `id`. Under
+    /// the lock, so a stream that subscribes or joins sees either the old
+    /// state or the new one. False (nothing moved) once a stream is open.
+    fn skip_to(&self, id: i64) -> bool {
+        let mut g = self.lock();
+        if self.clients.load(Ordering::SeqCst) != 0 {
+            return false;
+        }
+        g.ring.clear();
+        g.floor = Some(id);
+        self.floor.store(id, Ordering::Release);
+        self.last.fetch_max(id, Ordering::AcqRel);
+        true
     }
 
     async fn run(self: Arc<Self>, backend: Arc<dyn Backend>) {
@@ -186,6 +237,25 @@ impl Hub {
         let restartable = !backend.is_remote();
         let mut delay = Duration::from_millis(250);
         'tail: loop {
+            if restartable && self.clients.load(Ordering::SeqCst) == 0 {
+                match backend.last_id().await {
+                    Ok(Some(id)) if after.is_none_or(|a| id > a) => {
+                        if self.skip_to(id) {
+                            after = Some(id);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!("cannot read the newest id of {}: {e:#}", backend.describe())
+                    }
+                }
+                tokio::select! {
+                    _ = self.joined.notified() => {}
+                    _ = self.wake.notified() => tokio::time::sleep(WAKE_GAP).await,
+                    _ = tokio::time::sleep(IDLE_POLL) => {}
+                }
+                continue 'tail;
+            }
             let start = TailStart {
                 after_id: after,
                 since: None,
@@ -320,6 +390,7 @@ struct Client {
     /// When a heartbeat comment is due if nothing else was sent.
     beat_at: tokio::time::Instant,
     _permit: tokio::sync::OwnedSemaphorePermit,
+    _interest: Interest,
 }
 
 impl Drop for Client {
@@ -480,6 +551,9 @@ pub async fn stream(
         ApiError::too_many("too many live-tail streams are open; try again later", 5)
     })?;
 
+    // Counted before joining or subscribing, so an idle hub cannot skip
+    // past this stream's position.
+    let interest = st.hub.attach();
     let mut pending = VecDeque::new();
     let mut hello = None;
     let joined = after.and_then(|a| st.hub.join(a));
@@ -526,6 +600,7 @@ pub async fn stream(
         hello,
         beat_at: tokio::time::Instant::now() + st.heartbeat,
         _permit: permit,
+        _interest: interest,
     };
     let mut closing = st.closing.subscribe();
     let events = futures::stream::unfold(client, Client::next).take_until(async move {
