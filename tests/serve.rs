@@ -495,6 +495,84 @@ async fn sse_events_have_ids_and_resume_without_gap_or_duplicate() {
     );
 }
 
+/// The hub reads no records while no stream is open; streams opened or
+/// resumed after such a stretch still get every record after their position,
+/// in order, once.
+#[tokio::test]
+async fn streams_opened_after_ingest_with_none_open_miss_nothing() {
+    let sb = Sandbox::new();
+    let srv = Server::start(&sb, sb.store(), &[]);
+    let http = reqwest::Client::new();
+    let send = |prefix: &'static str, n: usize| {
+        let logs: Vec<Value> = (0..n)
+            .map(|i| rec("idle", &format!("{prefix}{i}")))
+            .collect();
+        let req = http
+            .post(srv.url("/api/v1/ingest"))
+            .json(&json!({ "logs": logs }))
+            .send();
+        async move {
+            let r = req.await.unwrap();
+            assert_eq!(r.status(), 200);
+        }
+    };
+    for _ in 0..3 {
+        send("before", 100).await;
+    }
+    // A new stream: its position comes first, then every later record.
+    let stream = http
+        .get(srv.url("/api/v1/logs/stream"))
+        .send()
+        .await
+        .unwrap();
+    let mut body = stream.bytes_stream();
+    let mut buf = String::new();
+    let position = loop {
+        let chunk = tokio::time::timeout(Duration::from_secs(20), body.next())
+            .await
+            .expect("the position within 20 s")
+            .unwrap()
+            .unwrap();
+        buf.push_str(std::str::from_utf8(&chunk).unwrap());
+        if let Some(end) = buf.find("\n\n") {
+            let frame: String = buf.drain(..end + 2).collect();
+            assert!(frame.contains(r#""type":"connected""#), "{frame}");
+            let id = frame.lines().find_map(|l| l.strip_prefix("id:")).unwrap();
+            break id.trim().parse::<i64>().unwrap();
+        }
+    };
+    assert!((0..=300).contains(&position), "{position}");
+    send("after", 5).await;
+    let got = read_events(&mut body, &mut buf, (305 - position) as usize).await;
+    let ids: Vec<i64> = got.iter().map(|e| e.0).collect();
+    assert_eq!(ids, ((position + 1)..=305).collect::<Vec<_>>());
+    assert_eq!(got.last().unwrap().1, "after4");
+    drop(body);
+
+    // Closed again; more records; a resume from the middle of the first ones.
+    send("later", 100).await;
+    let resumed = http
+        .get(srv.url("/api/v1/logs/stream"))
+        .header("Last-Event-ID", "150")
+        .send()
+        .await
+        .unwrap();
+    let mut body = resumed.bytes_stream();
+    let mut buf = String::new();
+    let got = read_events(&mut body, &mut buf, 255).await;
+    let ids: Vec<i64> = got.iter().map(|e| e.0).collect();
+    assert_eq!(ids, (151..=405).collect::<Vec<_>>());
+    assert_eq!(got[0].1, "before50");
+    assert_eq!(got.last().unwrap().1, "later99");
+    // And records after the resume arrive live.
+    send("live", 2).await;
+    let live = read_events(&mut body, &mut buf, 2).await;
+    assert_eq!(
+        live.iter().map(|e| (e.0, e.1.as_str())).collect::<Vec<_>>(),
+        [(406, "live0"), (407, "live1")]
+    );
+}
+
 #[tokio::test]
 async fn records_written_by_other_processes_reach_an_open_stream() {
     let sb = Sandbox::new();

@@ -19,14 +19,14 @@
 //! `Backend::tail` from X, and joins the hub as soon as that catch-up reaches
 //! the floor — so the dedicated poller lives only while it is behind.
 //!
-//! With no stream open, the hub reads no records: it only follows the
-//! store's newest id (on each wake, at most every [`WAKE_GAP`], and every
-//! [`IDLE_POLL`]), moving its floor there with an empty ring. The first
-//! stream to open (counted before it joins or subscribes, so under the hub's
-//! lock either the skip happened first and the stream starts from it, or
-//! the hub sees the stream and skips nothing) starts the hub reading again
-//! from that floor. A server that only ingests thus never reads back what it
-//! writes.
+//! With no stream open and its position known, the hub reads no records:
+//! it only follows the store's newest id (on each wake, at most every
+//! [`WAKE_GAP`], and every [`IDLE_POLL`]), moving its floor there with an
+//! empty ring. The first stream to open (counted before it joins or
+//! subscribes, so under the hub's lock either the skip happened first and
+//! the stream starts from it, or the hub sees the stream and skips nothing)
+//! starts the hub reading again from that floor. A server that only ingests
+//! thus never reads back what it writes.
 //!
 //! Memory is bounded whatever the clients do: the broadcast channel holds
 //! [`CHANNEL`] shared pages of at most [`PAGE`] records; a client that falls further behind gets
@@ -237,7 +237,9 @@ impl Hub {
         let restartable = !backend.is_remote();
         let mut delay = Duration::from_millis(250);
         'tail: loop {
-            if restartable && self.clients.load(Ordering::SeqCst) == 0 {
+            // Idle only from a known position: the first stream then starts
+            // the tail from there, not from whatever is newest by then.
+            if restartable && after.is_some() && self.clients.load(Ordering::SeqCst) == 0 {
                 match backend.last_id().await {
                     Ok(Some(id)) if after.is_none_or(|a| id > a) => {
                         if self.skip_to(id) {
