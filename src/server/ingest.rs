@@ -14,6 +14,7 @@
 //! restarts, so a repeat stores nothing. The first answer is also kept in a
 //! bounded in-memory map so a repeat gets the very same answer back.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::io::Read;
 use std::sync::Mutex;
@@ -236,7 +237,10 @@ fn delivery_error(e: DeliveryError) -> ApiError {
 /// (a `Content-Length` over the cap is refused before reading).
 async fn read_body(body: Body, max: usize) -> Result<Vec<u8>, ApiError> {
     let too_large = || ApiError::too_large(format!("the request body exceeds {max} bytes"));
-    let mut out = Vec::new();
+    // Sized once from `Content-Length` where it is given (already checked
+    // against the cap), instead of growing by doubling and copying.
+    let hint = axum::body::HttpBody::size_hint(&body).exact().unwrap_or(0);
+    let mut out = Vec::with_capacity(usize::try_from(hint).unwrap_or(0).min(max));
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| {
@@ -258,7 +262,21 @@ async fn read_body(body: Body, max: usize) -> Result<Vec<u8>, ApiError> {
 /// output passes `max` bytes: the decoder is read through `take(max + 1)`, so
 /// a bomb costs at most `max` bytes of memory.
 fn decode(encoding: &str, raw: Vec<u8>, max: usize) -> Result<Vec<u8>, ApiError> {
-    let mut out = Vec::new();
+    // Sized once from the size the body declares (gzip's trailer, zstd's
+    // frame header) where it does, capped at `max`: a declared size is only
+    // a hint, and a lie costs at most that reservation, untouched.
+    let declared = match encoding {
+        "gzip" | "x-gzip" if raw.len() >= 18 => {
+            let t = &raw[raw.len() - 4..];
+            u64::from(u32::from_le_bytes([t[0], t[1], t[2], t[3]]))
+        }
+        "zstd" => zstd::zstd_safe::get_frame_content_size(&raw)
+            .ok()
+            .flatten()
+            .unwrap_or(0),
+        _ => 0,
+    };
+    let mut out = Vec::with_capacity(usize::try_from(declared).unwrap_or(max).min(max));
     let limit = max as u64 + 1;
     let res = match encoding {
         "" | "identity" => return Ok(raw),
@@ -346,7 +364,7 @@ impl<'de> serde::de::Visitor<'de> for DirectVisitor {
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Direct, A::Error> {
         let mut fields = Fields::default();
-        while let Some(k) = m.next_key::<String>()? {
+        while let Some(Key(k)) = m.next_key()? {
             let v: Value = m.next_value()?;
             fields.add(k, v);
         }
@@ -380,6 +398,32 @@ impl<'de> serde::de::Visitor<'de> for DirectVisitor {
 
     fn visit_unit<E>(self) -> Result<Direct, E> {
         self.not_an_object()
+    }
+}
+
+/// An object's key, borrowed from the body where it has no escapes: only
+/// the keys that stay in metadata are copied.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s.to_string())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 
@@ -503,7 +547,7 @@ impl Fields {
     /// Takes one entry: a field's value is the first non-null one in the
     /// order of its names (`message` before `msg`), and every name of a
     /// field is taken out of the metadata.
-    fn add(&mut self, k: String, v: Value) {
+    fn add(&mut self, k: Cow<'_, str>, v: Value) {
         if k == "id" {
             return;
         }
@@ -519,7 +563,7 @@ impl Fields {
         } else if let Some(i) = LIFTED.iter().position(|l| *l == k) {
             self.lifted[i] = Some(v);
         } else {
-            self.rest.push((k, v));
+            self.rest.push((k.into_owned(), v));
         }
     }
 }
@@ -532,7 +576,7 @@ pub fn to_record(v: Value, now: i64) -> Result<Record, String> {
     };
     let mut fields = Fields::default();
     for (k, v) in o {
-        fields.add(k, v);
+        fields.add(Cow::Owned(k), v);
     }
     fields_to_record(fields, now)
 }
@@ -572,7 +616,13 @@ fn fields_to_record(fields: Fields, now: i64) -> Result<Record, String> {
     let service = take(Field::Service)
         .map(as_text)
         .or_else(|| nested_text(&rest, LOGGIER_SERVICE))
-        .map(|s| s.trim().to_string())
+        .map(|s| {
+            if s.trim().len() == s.len() {
+                s
+            } else {
+                s.trim().to_string()
+            }
+        })
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "default".to_string());
     if service.chars().count() > 100 {
@@ -587,6 +637,8 @@ fn fields_to_record(fields: Fields, now: i64) -> Result<Record, String> {
     let mut metadata = Map::new();
     for (k, v) in LIFTED.iter().zip(lifted) {
         match v {
+            // The first object lifted is taken whole, not rebuilt.
+            Some(Value::Object(m)) if metadata.is_empty() => metadata = m,
             Some(Value::Object(m)) => {
                 for (k, v) in m {
                     metadata.entry(k).or_insert(v);
