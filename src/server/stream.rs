@@ -241,7 +241,7 @@ impl Hub {
             // the tail from there, not from whatever is newest by then.
             if restartable && after.is_some() && self.clients.load(Ordering::SeqCst) == 0 {
                 match backend.last_id().await {
-                    Ok(Some(id)) if after.is_none_or(|a| id > a) => {
+                    Ok(Some(id)) if after.is_some_and(|a| id > a) => {
                         if self.skip_to(id) {
                             after = Some(id);
                         }
