@@ -368,10 +368,13 @@ impl Buffers {
 
 /// glibc's malloc, tuned for the pipeline's threads: two arenas (glibc gives
 /// every thread that meets a busy arena one of its own, up to 8 per core),
-/// and a fixed mmap threshold, so the few big transient buffers that are not
-/// pooled (spool files written and read back) go back to the system when
-/// freed instead of fragmenting the heap. Before, peak RSS of the same run
-/// (a 503 phase of `bench/ship.sh`) varied from 35 to 250 MiB.
+/// and a fixed mmap threshold, so big transient buffers go back to the
+/// system when freed instead of fragmenting the heap. The `loghub` binary
+/// allocates through jemalloc (src/main.rs); what still comes here is what
+/// the C libraries allocate (SQLite's page cache, zstd's contexts), and all
+/// of it where the library is used without that binary. Under glibc's
+/// defaults, peak RSS of the same run (a 503 phase of `bench/ship.sh`) once
+/// varied from 35 to 250 MiB.
 fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets allocator parameters; it is thread-safe.
