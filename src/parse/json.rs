@@ -373,7 +373,7 @@ impl<'de> serde::Deserialize<'de> for Entries<'de> {
 
 /// An object key, borrowed when the input allows (serde's own `Cow<str>`
 /// always copies).
-struct Key<'de>(Cow<'de, str>);
+pub(crate) struct Key<'de>(pub(crate) Cow<'de, str>);
 
 impl<'de> serde::Deserialize<'de> for Key<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -31,6 +31,7 @@ use super::auth::Access;
 use super::error::ApiError;
 use super::{AppState, parse_time_value};
 use crate::backend::{Batch, DeliveryError};
+use crate::parse::json::Key;
 use crate::record::{Level, Record, now_micros};
 
 /// How many idempotency answers are remembered in memory.
@@ -364,6 +365,8 @@ impl<'de> serde::de::Visitor<'de> for DirectVisitor {
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Direct, A::Error> {
         let mut fields = Fields::default();
+        // Keys borrowed from the body where they have no escapes: only the
+        // keys that stay in metadata are copied.
         while let Some(Key(k)) = m.next_key()? {
             let v: Value = m.next_value()?;
             fields.add(k, v);
@@ -398,32 +401,6 @@ impl<'de> serde::de::Visitor<'de> for DirectVisitor {
 
     fn visit_unit<E>(self) -> Result<Direct, E> {
         self.not_an_object()
-    }
-}
-
-/// An object's key, borrowed from the body where it has no escapes: only
-/// the keys that stay in metadata are copied.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> serde::Deserialize<'de> for Key<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(s)))
-            }
-            fn visit_str<E>(self, s: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(s.to_string())))
-            }
-            fn visit_string<E>(self, s: String) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(s)))
-            }
-        }
-        d.deserialize_str(V)
     }
 }
 
