@@ -14,8 +14,10 @@
 //! quoted value, an e-mail address or a URL (no quote, `@` or `://`), which
 //! is most error messages, is normalised by [`scan`] instead: the remaining
 //! alternatives written out as a backtracking matcher with the regex's own
-//! priorities, several times faster than the regex's capture search. A test
-//! checks that both give the same result on 100,000 random strings.
+//! priorities, which needs no capture search (the regex's fingerprints took
+//! 5% of the server's ingest CPU). A test checks that both give the same
+//! result on 100,000 random strings.
+//!
 //! The hash is FNV-1a 64, stable across builds and platforms (the fingerprint
 //! is stored in the embedded store's rollups).
 

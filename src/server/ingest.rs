@@ -264,8 +264,9 @@ async fn read_body(body: Body, max: usize) -> Result<Vec<u8>, ApiError> {
 /// a bomb costs at most `max` bytes of memory.
 fn decode(encoding: &str, raw: Vec<u8>, max: usize) -> Result<Vec<u8>, ApiError> {
     // Sized once from the size the body declares (gzip's trailer, zstd's
-    // frame header) where it does, capped at `max`: a declared size is only
-    // a hint, and a lie costs at most that reservation, untouched.
+    // frame header) where it does: only a hint, so capped at `max` and at
+    // 64 times the compressed size (a lying 20-byte body reserves about a
+    // kilobyte; a real one that expands more just grows past it).
     let declared = match encoding {
         "gzip" | "x-gzip" if raw.len() >= 18 => {
             let t = &raw[raw.len() - 4..];
@@ -277,7 +278,8 @@ fn decode(encoding: &str, raw: Vec<u8>, max: usize) -> Result<Vec<u8>, ApiError>
             .unwrap_or(0),
         _ => 0,
     };
-    let mut out = Vec::with_capacity(usize::try_from(declared).unwrap_or(max).min(max));
+    let cap = max.min(raw.len().saturating_mul(64));
+    let mut out = Vec::with_capacity(usize::try_from(declared).unwrap_or(cap).min(cap));
     let limit = max as u64 + 1;
     let res = match encoding {
         "" | "identity" => return Ok(raw),
