@@ -41,10 +41,10 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show one request across services, oldest first, with offsets')
             [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Follow new matching records as they arrive')
             [CompletionResult]::new('dlq', 'dlq', [CompletionResultType]::ParameterValue, 'Inspect and replay the dead-letter queue of batches that were not delivered')
-            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the loghub HTTP server on the embedded store')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved configuration (secrets masked)')
             [CompletionResult]::new('clickhouse', 'clickhouse', [CompletionResultType]::ParameterValue, 'Manage a ClickHouse target (create its schema)')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (for packaging)')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the loghub HTTP server on the embedded store')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -325,32 +325,6 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
         'loghub;dlq;help;help' {
             break
         }
-        'loghub;serve' {
-            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on')
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store: local:PATH or a path (default: the embedded store''s default path)')
-            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Another API key, repeatable: `KEY` or `full:KEY` for full access, `write:KEY` for ingest only (the global --api-key is a full key too) [env: LOGHUB_SERVER_API_KEYS, comma separated]')
-            [CompletionResult]::new('--keys-file', '--keys-file', [CompletionResultType]::ParameterName, 'File with one key per line (`full:KEY` or `write:KEY`)')
-            [CompletionResult]::new('--retention', '--retention', [CompletionResultType]::ParameterName, 'Delete records older than this')
-            [CompletionResult]::new('--max-store-size', '--max-store-size', [CompletionResultType]::ParameterName, 'Keep the store under this size (oldest records go first)')
-            [CompletionResult]::new('--max-body', '--max-body', [CompletionResultType]::ParameterName, 'Largest request body, before and after decompression')
-            [CompletionResult]::new('--max-streams', '--max-streams', [CompletionResultType]::ParameterName, 'Most concurrent live-tail streams')
-            [CompletionResult]::new('--rate-limit', '--rate-limit', [CompletionResultType]::ParameterName, 'Requests per second per API key (0 = no limit)')
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
-            [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key for an HTTP target [env: LOGHUB_API_KEY]')
-            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile of the config file to use [env: LOGHUB_PROFILE]')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (NO_COLOR turns it off under auto)')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No summary or progress on stderr; errors still print')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No summary or progress on stderr; errors still print')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
         'loghub;config' {
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
@@ -434,6 +408,32 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'loghub;serve' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store: local:PATH or a path (default: the embedded store''s default path)')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Another API key, repeatable: `KEY` or `full:KEY` for full access, `write:KEY` for ingest only (the global --api-key is a full key too) [env: LOGHUB_SERVER_API_KEYS, comma separated]')
+            [CompletionResult]::new('--keys-file', '--keys-file', [CompletionResultType]::ParameterName, 'File with one key per line (`full:KEY` or `write:KEY`)')
+            [CompletionResult]::new('--retention', '--retention', [CompletionResultType]::ParameterName, 'Delete records older than this')
+            [CompletionResult]::new('--max-store-size', '--max-store-size', [CompletionResultType]::ParameterName, 'Keep the store under this size (oldest records go first)')
+            [CompletionResult]::new('--max-body', '--max-body', [CompletionResultType]::ParameterName, 'Largest request body, before and after decompression')
+            [CompletionResult]::new('--max-streams', '--max-streams', [CompletionResultType]::ParameterName, 'Most concurrent live-tail streams')
+            [CompletionResult]::new('--rate-limit', '--rate-limit', [CompletionResultType]::ParameterName, 'Requests per second per API key (0 = no limit)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (NO_COLOR turns it off under auto)')
+            [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key for an HTTP target [env: LOGHUB_API_KEY]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile of the config file to use [env: LOGHUB_PROFILE]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No summary or progress on stderr; errors still print')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No summary or progress on stderr; errors still print')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'loghub;help' {
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Ship logs from stdin or files: parse, enrich, batch, deliver, spool on failure')
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Search logs, newest first (terms: key=value, bare words are full text)')
@@ -441,10 +441,10 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show one request across services, oldest first, with offsets')
             [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Follow new matching records as they arrive')
             [CompletionResult]::new('dlq', 'dlq', [CompletionResultType]::ParameterValue, 'Inspect and replay the dead-letter queue of batches that were not delivered')
-            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the loghub HTTP server on the embedded store')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved configuration (secrets masked)')
             [CompletionResult]::new('clickhouse', 'clickhouse', [CompletionResultType]::ParameterValue, 'Manage a ClickHouse target (create its schema)')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (for packaging)')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the loghub HTTP server on the embedded store')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -482,9 +482,6 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
         'loghub;help;dlq;purge' {
             break
         }
-        'loghub;help;serve' {
-            break
-        }
         'loghub;help;config' {
             break
         }
@@ -496,6 +493,9 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
             break
         }
         'loghub;help;generate-docs' {
+            break
+        }
+        'loghub;help;serve' {
             break
         }
         'loghub;help;help' {

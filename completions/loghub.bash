@@ -146,7 +146,7 @@ _loghub() {
 
     case "${cmd}" in
         loghub)
-            opts="-v -q -h -V --url --to --api-key --profile --config --verbose --quiet --color --help --version send query stats trace tail dlq serve config clickhouse generate-docs help"
+            opts="-v -q -h -V --url --to --api-key --profile --config --verbose --quiet --color --help --version send query stats trace tail dlq config clickhouse generate-docs serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -700,7 +700,7 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__help)
-            opts="send query stats trace tail dlq serve config clickhouse generate-docs help"
+            opts="send query stats trace tail dlq config clickhouse generate-docs serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1162,7 +1162,7 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__serve)
-            opts="-v -q -h -V --listen --store --key --keys-file --retention --max-store-size --max-body --max-streams --rate-limit --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            opts="-v -q -h -V --listen --store --key --keys-file --retention --max-store-size --max-body --max-streams --rate-limit --url --to --color --api-key --profile --config --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1212,6 +1212,10 @@ _loghub() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --api-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1222,10 +1226,6 @@ _loghub() {
                     ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

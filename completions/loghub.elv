@@ -38,10 +38,10 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand trace 'Show one request across services, oldest first, with offsets'
             cand tail 'Follow new matching records as they arrive'
             cand dlq 'Inspect and replay the dead-letter queue of batches that were not delivered'
-            cand serve 'Run the loghub HTTP server on the embedded store'
             cand config 'Print the resolved configuration (secrets masked)'
             cand clickhouse 'Manage a ClickHouse target (create its schema)'
             cand generate-docs 'Write shell completions and man pages (for packaging)'
+            cand serve 'Run the loghub HTTP server on the embedded store'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'loghub;send'= {
@@ -305,31 +305,6 @@ set edit:completion:arg-completer[loghub] = {|@words|
         }
         &'loghub;dlq;help;help'= {
         }
-        &'loghub;serve'= {
-            cand --listen 'Address to listen on'
-            cand --store 'Store: local:PATH or a path (default: the embedded store''s default path)'
-            cand --key 'Another API key, repeatable: `KEY` or `full:KEY` for full access, `write:KEY` for ingest only (the global --api-key is a full key too) [env: LOGHUB_SERVER_API_KEYS, comma separated]'
-            cand --keys-file 'File with one key per line (`full:KEY` or `write:KEY`)'
-            cand --retention 'Delete records older than this'
-            cand --max-store-size 'Keep the store under this size (oldest records go first)'
-            cand --max-body 'Largest request body, before and after decompression'
-            cand --max-streams 'Most concurrent live-tail streams'
-            cand --rate-limit 'Requests per second per API key (0 = no limit)'
-            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
-            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
-            cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
-            cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
-            cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
-            cand --color 'When to colour output (NO_COLOR turns it off under auto)'
-            cand -v 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
-            cand --verbose 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
-            cand -q 'No summary or progress on stderr; errors still print'
-            cand --quiet 'No summary or progress on stderr; errors still print'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
         &'loghub;config'= {
             cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
@@ -406,6 +381,31 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'loghub;serve'= {
+            cand --listen 'Address to listen on'
+            cand --store 'Store: local:PATH or a path (default: the embedded store''s default path)'
+            cand --key 'Another API key, repeatable: `KEY` or `full:KEY` for full access, `write:KEY` for ingest only (the global --api-key is a full key too) [env: LOGHUB_SERVER_API_KEYS, comma separated]'
+            cand --keys-file 'File with one key per line (`full:KEY` or `write:KEY`)'
+            cand --retention 'Delete records older than this'
+            cand --max-store-size 'Keep the store under this size (oldest records go first)'
+            cand --max-body 'Largest request body, before and after decompression'
+            cand --max-streams 'Most concurrent live-tail streams'
+            cand --rate-limit 'Requests per second per API key (0 = no limit)'
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --color 'When to colour output (NO_COLOR turns it off under auto)'
+            cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
+            cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
+            cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
+            cand -v 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+            cand --verbose 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+            cand -q 'No summary or progress on stderr; errors still print'
+            cand --quiet 'No summary or progress on stderr; errors still print'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'loghub;help'= {
             cand send 'Ship logs from stdin or files: parse, enrich, batch, deliver, spool on failure'
             cand query 'Search logs, newest first (terms: key=value, bare words are full text)'
@@ -413,10 +413,10 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand trace 'Show one request across services, oldest first, with offsets'
             cand tail 'Follow new matching records as they arrive'
             cand dlq 'Inspect and replay the dead-letter queue of batches that were not delivered'
-            cand serve 'Run the loghub HTTP server on the embedded store'
             cand config 'Print the resolved configuration (secrets masked)'
             cand clickhouse 'Manage a ClickHouse target (create its schema)'
             cand generate-docs 'Write shell completions and man pages (for packaging)'
+            cand serve 'Run the loghub HTTP server on the embedded store'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'loghub;help;send'= {
@@ -443,8 +443,6 @@ set edit:completion:arg-completer[loghub] = {|@words|
         }
         &'loghub;help;dlq;purge'= {
         }
-        &'loghub;help;serve'= {
-        }
         &'loghub;help;config'= {
         }
         &'loghub;help;clickhouse'= {
@@ -453,6 +451,8 @@ set edit:completion:arg-completer[loghub] = {|@words|
         &'loghub;help;clickhouse;init'= {
         }
         &'loghub;help;generate-docs'= {
+        }
+        &'loghub;help;serve'= {
         }
         &'loghub;help;help'= {
         }

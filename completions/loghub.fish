@@ -41,10 +41,10 @@ complete -c loghub -n "__fish_loghub_needs_command" -f -a "stats" -d 'Aggregate 
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "trace" -d 'Show one request across services, oldest first, with offsets'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "tail" -d 'Follow new matching records as they arrive'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "dlq" -d 'Inspect and replay the dead-letter queue of batches that were not delivered'
-complete -c loghub -n "__fish_loghub_needs_command" -f -a "serve" -d 'Run the loghub HTTP server on the embedded store'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "config" -d 'Print the resolved configuration (secrets masked)'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "clickhouse" -d 'Manage a ClickHouse target (create its schema)'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "generate-docs" -d 'Write shell completions and man pages (for packaging)'
+complete -c loghub -n "__fish_loghub_needs_command" -f -a "serve" -d 'Run the loghub HTTP server on the embedded store'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l format -d 'How to parse each line (auto decides per line)' -r -f -a "auto\t''
 json\t''
@@ -261,26 +261,6 @@ complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subco
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "replay" -d 'Re-send spooled batches, oldest first; exit 0 when empty, 3 when files remain'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "purge" -d 'Delete spooled batches: those older than --older-than, or --all'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l listen -d 'Address to listen on' -r
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l store -d 'Store: local:PATH or a path (default: the embedded store\'s default path)' -r
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l key -d 'Another API key, repeatable: `KEY` or `full:KEY` for full access, `write:KEY` for ingest only (the global --api-key is a full key too) [env: LOGHUB_SERVER_API_KEYS, comma separated]' -r
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l keys-file -d 'File with one key per line (`full:KEY` or `write:KEY`)' -r -F
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l retention -d 'Delete records older than this' -r
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l max-store-size -d 'Keep the store under this size (oldest records go first)' -r
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l max-body -d 'Largest request body, before and after decompression' -r
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l max-streams -d 'Most concurrent live-tail streams' -r
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l rate-limit -d 'Requests per second per API key (0 = no limit)' -r
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l color -d 'When to colour output (NO_COLOR turns it off under auto)' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -s v -l verbose -d 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -s h -l help -d 'Print help'
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c loghub -n "__fish_loghub_using_subcommand config" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand config" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand config" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
@@ -331,17 +311,37 @@ complete -c loghub -n "__fish_loghub_using_subcommand generate-docs" -s v -l ver
 complete -c loghub -n "__fish_loghub_using_subcommand generate-docs" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
 complete -c loghub -n "__fish_loghub_using_subcommand generate-docs" -s h -l help -d 'Print help'
 complete -c loghub -n "__fish_loghub_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "send" -d 'Ship logs from stdin or files: parse, enrich, batch, deliver, spool on failure'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "query" -d 'Search logs, newest first (terms: key=value, bare words are full text)'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "stats" -d 'Aggregate counts by time bucket and level, top services and top errors'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "trace" -d 'Show one request across services, oldest first, with offsets'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "tail" -d 'Follow new matching records as they arrive'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "dlq" -d 'Inspect and replay the dead-letter queue of batches that were not delivered'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "serve" -d 'Run the loghub HTTP server on the embedded store'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "config" -d 'Print the resolved configuration (secrets masked)'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "clickhouse" -d 'Manage a ClickHouse target (create its schema)'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "generate-docs" -d 'Write shell completions and man pages (for packaging)'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l listen -d 'Address to listen on' -r
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l store -d 'Store: local:PATH or a path (default: the embedded store\'s default path)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l key -d 'Another API key, repeatable: `KEY` or `full:KEY` for full access, `write:KEY` for ingest only (the global --api-key is a full key too) [env: LOGHUB_SERVER_API_KEYS, comma separated]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l keys-file -d 'File with one key per line (`full:KEY` or `write:KEY`)' -r -F
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l retention -d 'Delete records older than this' -r
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l max-store-size -d 'Keep the store under this size (oldest records go first)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l max-body -d 'Largest request body, before and after decompression' -r
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l max-streams -d 'Most concurrent live-tail streams' -r
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l rate-limit -d 'Requests per second per API key (0 = no limit)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l color -d 'When to colour output (NO_COLOR turns it off under auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -s v -l verbose -d 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "send" -d 'Ship logs from stdin or files: parse, enrich, batch, deliver, spool on failure'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "query" -d 'Search logs, newest first (terms: key=value, bare words are full text)'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "stats" -d 'Aggregate counts by time bucket and level, top services and top errors'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "trace" -d 'Show one request across services, oldest first, with offsets'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "tail" -d 'Follow new matching records as they arrive'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "dlq" -d 'Inspect and replay the dead-letter queue of batches that were not delivered'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "config" -d 'Print the resolved configuration (secrets masked)'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "clickhouse" -d 'Manage a ClickHouse target (create its schema)'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "generate-docs" -d 'Write shell completions and man pages (for packaging)'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "serve" -d 'Run the loghub HTTP server on the embedded store'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "list" -d 'List spooled batches: file, target, records, age, attempts, last error'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "show" -d 'Print the records of one spooled file as NDJSON'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "replay" -d 'Re-send spooled batches, oldest first; exit 0 when empty, 3 when files remain'

@@ -26,6 +26,31 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Global flags that `serve` does not use, hidden from its help (it takes
+/// `--store`, not `--to`, and writes no coloured output).
+const NOT_FOR_SERVE: [&str; 2] = ["to", "color"];
+
+/// The clap tree as the binary uses it (parsing, help, completions, man
+/// pages): the derive's, with the global flags a command does not use
+/// hidden from that command's help.
+pub fn command() -> clap::Command {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    // A subcommand's own arg of the same id stops clap from propagating the
+    // global one there: serve gets a hidden copy (accepted, unused).
+    let hidden: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| NOT_FOR_SERVE.contains(&a.get_id().as_str()))
+        .map(|a| a.clone().global(false).hide(true))
+        .collect();
+    cmd.mut_subcommand("serve", |s| s.args(hidden))
+}
+
+/// Parses the process's arguments with [`command`].
+pub fn parse() -> Cli {
+    let matches = command().get_matches();
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]
@@ -455,5 +480,6 @@ mod tests {
     #[test]
     fn clap_tree_is_valid() {
         Cli::command().debug_assert();
+        command().debug_assert();
     }
 }

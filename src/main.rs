@@ -3,8 +3,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use loghub::cli::Cli;
 use loghub::exit::{self, Exit};
 
 /// jemalloc rather than glibc's malloc: records are many small allocations
@@ -30,7 +28,7 @@ struct MallocConf(*const std::ffi::c_char);
 unsafe impl Sync for MallocConf {}
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = loghub::cli::parse();
     init_logging(cli.global.verbose);
     match loghub::cmd::run(cli) {
         Ok(code) => code.into(),

@@ -296,3 +296,51 @@ fn stats_prints_the_formats_it_accepts_and_refuses_the_others() {
     let o = sb.run(&["stats", "--output", "raw"], b"");
     assert_code(&o, 2);
 }
+
+#[test]
+fn connection_errors_name_the_target_once_with_a_hint() {
+    let sb = Sandbox::new();
+    let o = sb.run(&["query", "--to", "http://127.0.0.1:9"], b"");
+    assert_code(&o, 1);
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert_eq!(
+        lines[0],
+        "loghub: error: querying http://127.0.0.1:9: connection refused"
+    );
+    assert_eq!(lines[1], "hint: is `loghub serve` running there?");
+    // https:// against a server speaking plain HTTP says so.
+    let server = common::Server::start(&sb, sb.store(), &[]);
+    let tls = server.base.replacen("http://", "https://", 1);
+    let o = sb.run(&["query", "--to", &tls], b"");
+    assert_code(&o, 1);
+    let err = stderr(&o);
+    assert!(err.contains("does not speak TLS"), "{err}");
+    assert!(err.contains(&format!("use --to {}", server.base)), "{err}");
+}
+
+#[test]
+fn help_names_text_for_full_text_and_serve_lists_only_what_it_uses() {
+    let sb = Sandbox::new();
+    let o = sb.run(&["query", "--help"], b"");
+    let help = stdout(&o);
+    assert!(help.contains("--text <TEXT>"), "{help}");
+    assert!(!help.contains("--q "), "{help}");
+    let o = sb.run(&["serve", "--help"], b"");
+    let help = stdout(&o);
+    assert!(
+        help.contains("--store") && help.contains("--api-key"),
+        "{help}"
+    );
+    assert!(
+        !help.contains("--to ") && !help.contains("--color"),
+        "{help}"
+    );
+    // The old spelling still works.
+    send(&sb, &[], "ERROR disk full\nINFO fine\n");
+    let o = sb.run(&["query", "--q", "disk"], b"");
+    assert_eq!(ndjson(&o).len(), 1);
+    let o = sb.run(&["query", "--text", "disk"], b"");
+    assert_eq!(ndjson(&o).len(), 1);
+}

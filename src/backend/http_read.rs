@@ -77,7 +77,7 @@ impl HttpBackend {
             .timeout(Duration::from_secs(60))
             .send()
             .await
-            .with_context(|| format!("connecting to {}", self.base))?;
+            .map_err(|e| read_error(&e, &self.base))?;
         let status = resp.status();
         let body = resp
             .bytes()
@@ -399,6 +399,42 @@ pub(crate) fn stats_from_json(v: &Value) -> Result<Stats> {
             })
             .collect(),
     })
+}
+
+/// A request that got no answer, in one line naming the cause (the caller
+/// names the target), with a hint: no URL repeated, no client internals.
+fn read_error(e: &reqwest::Error, base: &str) -> anyhow::Error {
+    let mut root = e.to_string();
+    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = src {
+        root = s.to_string();
+        src = s.source();
+    }
+    let lower = root.to_ascii_lowercase();
+    let plain = base.replacen("https://", "http://", 1);
+    let (cause, hint) = if base.starts_with("https://")
+        && (lower.contains("invalidcontenttype") || lower.contains("corrupt message"))
+    {
+        (
+            "the server does not speak TLS (https://)".to_string(),
+            format!("it answers plain HTTP: use --to {plain}"),
+        )
+    } else if e.is_timeout() {
+        (
+            "no answer in time".to_string(),
+            "is the server overloaded, or the address wrong?".to_string(),
+        )
+    } else if e.is_connect() {
+        let cause = if lower.contains("refused") {
+            "connection refused".to_string()
+        } else {
+            format!("cannot connect: {root}")
+        };
+        (cause, "is `loghub serve` running there?".to_string())
+    } else {
+        (root, "check the URL of --to".to_string())
+    };
+    anyhow::anyhow!("{cause}\nhint: {hint}")
 }
 
 #[cfg(test)]
