@@ -211,3 +211,77 @@ fn dlq_list_uses_the_house_table_and_keeps_rows_on_one_line_at_80_columns() {
         assert!(visible_width(l) <= 80, "wider than the terminal: {l}");
     }
 }
+
+/// A send that warns (the circuit breaker opens) and ends at once.
+const WARNING_SEND: &str = "echo x | loghub send --to http://127.0.0.1:9 --max-retries 0 --breaker-threshold 1 --drain-timeout 1s -q";
+
+#[test]
+fn warnings_have_one_style_and_colour_only_on_a_terminal_that_allows_it() {
+    let sb = Sandbox::new();
+    // stderr to a pipe: plain text in the `loghub: warning:` style.
+    let o = sb.run(
+        &[
+            "send",
+            "--to",
+            "http://127.0.0.1:9",
+            "--max-retries",
+            "0",
+            "--breaker-threshold",
+            "1",
+            "--drain-timeout",
+            "1s",
+            "--color",
+            "always",
+        ],
+        b"x\n",
+    );
+    let err = common::stderr(&o);
+    assert!(
+        err.contains("loghub: warning: ") && err.contains("circuit breaker open"),
+        "{err}"
+    );
+    assert!(!err.contains(" WARN "), "{err}");
+    let o = sb.run(
+        &[
+            "send",
+            "--to",
+            "http://127.0.0.1:9",
+            "--max-retries",
+            "0",
+            "--breaker-threshold",
+            "1",
+            "--drain-timeout",
+            "1s",
+        ],
+        b"x\n",
+    );
+    assert!(
+        !common::stderr(&o).contains('\x1b'),
+        "{}",
+        common::stderr(&o)
+    );
+
+    let t = Tmux::start(&sb, 200, 40, &[]);
+    let (_, screen) = t.wait_done(&t.run(WARNING_SEND), true);
+    let line = screen
+        .lines()
+        .find(|l| l.contains("circuit breaker"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(line.starts_with("loghub: \x1b[33mwarning\x1b["), "{line:?}");
+    for variant in [
+        WARNING_SEND.replace("-q", "-q --color never"),
+        format!("NO_COLOR=1 {WARNING_SEND}")
+            .replacen("echo x | ", "", 1)
+            .replacen("NO_COLOR=1 loghub", "echo x | NO_COLOR=1 loghub", 1),
+    ] {
+        let (_, screen) = t.wait_done(&t.run(&variant), true);
+        let line = screen
+            .lines()
+            .find(|l| l.contains("circuit breaker"))
+            .unwrap_or_else(|| panic!("{variant}:\n{screen}"));
+        assert!(
+            strip_escapes(line) == line && line.starts_with("loghub: warning: "),
+            "{variant}: {line:?}"
+        );
+    }
+}

@@ -4,6 +4,7 @@
 //! `$PAGER`. stdout is data: nothing else is written there.
 
 pub mod colour;
+pub mod diag;
 pub mod json;
 pub mod ndjson;
 pub mod pager;
