@@ -344,3 +344,49 @@ fn help_names_text_for_full_text_and_serve_lists_only_what_it_uses() {
     let o = sb.run(&["query", "--text", "disk"], b"");
     assert_eq!(ndjson(&o).len(), 1);
 }
+
+#[test]
+fn numeric_comparisons_on_metadata_in_the_store_and_over_http() {
+    let sb = Sandbox::new();
+    let input = "level=info msg=slow duration_ms=2279\n\
+                 {\"level\":\"info\",\"msg\":\"json\",\"duration_ms\":1500}\n\
+                 ERROR text line duration_ms=1200\n\
+                 level=info msg=fast duration_ms=20\n\
+                 level=info msg=none other=1\n";
+    send(&sb, &[], input);
+    let server = common::Server::start(&sb, sb.store(), &[]);
+    for to in ["local", server.base.as_str()] {
+        let m = |term: &str| -> Vec<String> {
+            let o = sb.run(&["query", "--to", to, term, "--output", "ndjson"], b"");
+            assert_code(&o, 0);
+            let mut v: Vec<String> = ndjson(&o)
+                .iter()
+                .map(|r| r["message"].as_str().unwrap().to_string())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            m("duration_ms>1000"),
+            ["ERROR text line duration_ms=1200", "json", "slow"],
+            "{to}"
+        );
+        assert_eq!(m("duration_ms>=1500"), ["json", "slow"], "{to}");
+        assert_eq!(
+            m("duration_ms<1500"),
+            ["ERROR text line duration_ms=1200", "fast"],
+            "{to}"
+        );
+        assert_eq!(m("duration_ms<=20"), ["fast"], "{to}");
+        let o = sb.run(
+            &["stats", "--to", to, "duration_ms>1000", "--output", "json"],
+            b"",
+        );
+        assert_code(&o, 0);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["total"], 3, "{to}: {v}");
+    }
+    let o = sb.run(&["query", "duration_ms>slow"], b"");
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("needs a number"), "{}", stderr(&o));
+}

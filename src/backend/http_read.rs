@@ -58,6 +58,14 @@ pub(crate) fn query_params(q: &Query) -> Vec<(String, String)> {
             .collect();
         add("metadata_filters", Value::Array(list).to_string());
     }
+    if !q.compare.is_empty() {
+        let list: Vec<Value> = q
+            .compare
+            .iter()
+            .map(|c| serde_json::json!({"key": c.key, "op": c.op.as_str(), "value": c.value}))
+            .collect();
+        add("metadata_compare", Value::Array(list).to_string());
+    }
     p
 }
 
@@ -478,6 +486,11 @@ mod tests {
             since: Some(1_700_000_000_000_001),
             until: Some(1_700_000_100_000_000),
             metadata: vec![("user.id".into(), "42".into())],
+            compare: vec![crate::query::MetaCompare {
+                key: "duration_ms".into(),
+                op: crate::query::CmpOp::Ge,
+                value: 1000.5,
+            }],
             limit: None,
         };
         let back = crate::server::query_from_params(&query_params(&q)).unwrap();

@@ -30,6 +30,8 @@ pub struct Query {
     /// Metadata equality filters: `key` (dotted path for nesting) = `value`
     /// compared as text.
     pub metadata: Vec<(String, String)>,
+    /// Numeric comparisons on metadata (`duration_ms>1000`).
+    pub compare: Vec<MetaCompare>,
     /// How many records to return in all; `None` for the command's default,
     /// `Some(0)` for all.
     pub limit: Option<usize>,
@@ -65,6 +67,65 @@ impl Query {
         self.metadata
             .iter()
             .all(|(k, v)| metadata_value(&r.metadata, k).is_some_and(|m| m == *v))
+            && self.compare.iter().all(|c| c.holds(&r.metadata))
+    }
+}
+
+/// `>`, `>=`, `<`, `<=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+impl CmpOp {
+    /// The operator as written in terms and SQL.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CmpOp> {
+        Some(match s {
+            ">" => CmpOp::Gt,
+            ">=" => CmpOp::Ge,
+            "<" => CmpOp::Lt,
+            "<=" => CmpOp::Le,
+            _ => return None,
+        })
+    }
+}
+
+/// A numeric comparison on a metadata value (dotted path). A value holds
+/// when it is a number, or a string that reads as one (records stored
+/// before logfmt values were typed); anything else does not match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetaCompare {
+    pub key: String,
+    pub op: CmpOp,
+    pub value: f64,
+}
+
+impl MetaCompare {
+    pub fn holds(&self, meta: &serde_json::Map<String, serde_json::Value>) -> bool {
+        let Some(text) = metadata_value(meta, &self.key) else {
+            return false;
+        };
+        let Ok(n) = text.parse::<f64>() else {
+            return false;
+        };
+        match self.op {
+            CmpOp::Gt => n > self.value,
+            CmpOp::Ge => n >= self.value,
+            CmpOp::Lt => n < self.value,
+            CmpOp::Le => n <= self.value,
+        }
     }
 }
 

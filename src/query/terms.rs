@@ -9,7 +9,8 @@
 //! - `trace=ID` (also `trace_id`, `traceId`);
 //! - `since=15m|2h|7d|TIME`, `until=…` (relative times count back from now);
 //! - `limit=N` (`0` = all);
-//! - any other `key=value`: a metadata filter (`user_id=42`, `http.status=500`).
+//! - any other `key=value`: a metadata filter (`user_id=42`, `http.status=500`);
+//!   `key>N`, `>=`, `<`, `<=` compare metadata numbers (`duration_ms>1000`).
 //!
 //! A term whose "key" is not a plain name (`a b=c`, `=x`) is full text.
 
@@ -81,10 +82,42 @@ fn apply_term(q: &mut Query, term: &str, now: Micros) -> Result<(), String> {
     };
     let lkey = key.to_ascii_lowercase();
     if op != Op::Eq && lkey != "level" {
-        return Err(format!(
-            "only level takes a comparison ({key}{} is not supported); use key=value",
-            &term[key.len()..term.len() - value.len()]
-        ));
+        let sym = &term[key.len()..term.len() - value.len()];
+        if matches!(
+            lkey.as_str(),
+            "q" | "text"
+                | "message"
+                | "msg"
+                | "service"
+                | "services"
+                | "host"
+                | "hostname"
+                | "hosts"
+                | "trace"
+                | "trace_id"
+                | "traceid"
+                | "since"
+                | "from"
+                | "until"
+                | "to"
+                | "limit"
+        ) {
+            return Err(format!(
+                "{key} takes no comparison ({key}{sym}); use {key}=value"
+            ));
+        }
+        let n: f64 = value
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n: &f64| n.is_finite())
+            .ok_or_else(|| format!("a comparison needs a number, not '{}'", value.trim()))?;
+        q.compare.push(super::MetaCompare {
+            key: key.to_string(),
+            op: super::CmpOp::parse(sym).expect("split_term gives one of > >= < <="),
+            value: n,
+        });
+        return Ok(());
     }
     let value = value.trim();
     if value.is_empty() {
@@ -328,7 +361,8 @@ mod tests {
             "since=yesterdayish",
             "limit=many",
             "service=",
-            "user_id>=3",
+            "user_id>=many",
+            "since>1h",
         ] {
             let e = terms(&[bad]).unwrap_err();
             assert_eq!(e.term, bad);

@@ -262,7 +262,8 @@ pub fn parse_time_param(name: &str, s: &str) -> Result<Micros, ApiError> {
 /// `q` (words, each a full-text term), `term` (one exact full-text term,
 /// repeatable), `service`, `level`, `hostname` (comma lists, repeatable),
 /// `traceId`, `from`, `to` (exclusive), `metadata_filters` (a JSON object
-/// `{"key":"value"}` or a list of `{"key":…,"value":…}`).
+/// `{"key":"value"}` or a list of `{"key":…,"value":…}`), `metadata_compare`
+/// (a list of `{"key":…,"op":">=","value":1000}`, loghub's own addition).
 pub fn query_from_params(params: &[(String, String)]) -> Result<Query, ApiError> {
     let mut q = Query::default();
     let list = |v: &str| -> Vec<String> {
@@ -290,10 +291,39 @@ pub fn query_from_params(params: &[(String, String)]) -> Result<Query, ApiError>
             "from" | "since" if !v.is_empty() => q.since = Some(parse_time_param(k, v)?),
             "to" | "until" if !v.is_empty() => q.until = Some(parse_time_param(k, v)?),
             "metadata_filters" if !v.is_empty() => q.metadata.extend(metadata_filters(v)?),
+            "metadata_compare" if !v.is_empty() => q.compare.extend(metadata_compare(v)?),
             _ => {}
         }
     }
     Ok(q)
+}
+
+/// `metadata_compare`: a JSON list of `{"key":…,"op":">"|">="|"<"|"<=","value":NUMBER}`.
+fn metadata_compare(v: &str) -> Result<Vec<crate::query::MetaCompare>, ApiError> {
+    let bad = || {
+        ApiError::bad_request(
+            "metadata_compare must be a JSON list of {\"key\":…,\"op\":\">\"|\">=\"|\"<\"|\"<=\",\"value\":NUMBER}",
+        )
+    };
+    let items: Vec<Value> = serde_json::from_str(v).map_err(|_| bad())?;
+    items
+        .iter()
+        .map(|it| {
+            Ok(crate::query::MetaCompare {
+                key: it
+                    .get("key")
+                    .and_then(Value::as_str)
+                    .ok_or_else(bad)?
+                    .to_string(),
+                op: it
+                    .get("op")
+                    .and_then(Value::as_str)
+                    .and_then(crate::query::CmpOp::parse)
+                    .ok_or_else(bad)?,
+                value: it.get("value").and_then(Value::as_f64).ok_or_else(bad)?,
+            })
+        })
+        .collect()
 }
 
 fn metadata_filters(v: &str) -> Result<Vec<(String, String)>, ApiError> {

@@ -621,6 +621,7 @@ pub(crate) struct Filter {
     pub since: Option<Micros>,
     pub until: Option<Micros>,
     metadata: Vec<(String, String)>,
+    compare: Vec<crate::query::MetaCompare>,
     phrases: Vec<Vec<String>>,
 }
 
@@ -634,6 +635,7 @@ impl Filter {
             since: q.since,
             until: q.until,
             metadata: q.metadata.clone(),
+            compare: q.compare.clone(),
             phrases: phrases(q),
         }
     }
@@ -659,14 +661,15 @@ impl Filter {
         if !self.phrases.iter().all(|p| has_phrase(v.message, p)) {
             return false;
         }
-        if !self.metadata.is_empty() {
+        if !self.metadata.is_empty() || !self.compare.is_empty() {
             let Ok(map) = serde_json::from_str(v.metadata) else {
                 return false;
             };
             return self
                 .metadata
                 .iter()
-                .all(|(k, want)| metadata_value(&map, k).is_some_and(|m| m == *want));
+                .all(|(k, want)| metadata_value(&map, k).is_some_and(|m| m == *want))
+                && self.compare.iter().all(|c| c.holds(&map));
         }
         true
     }

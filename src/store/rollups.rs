@@ -102,6 +102,7 @@ impl Store {
                 && q.hosts.is_empty()
                 && q.trace_id.is_none()
                 && q.metadata.is_empty()
+                && q.compare.is_empty()
                 && interval % 60 == 0;
             if by_rollup {
                 // Whole minutes [a, b); edges [since, a·M) and [b·M, until).

@@ -772,3 +772,21 @@ fn schema_uses_what_the_server_version_offers() {
         "on {version}: {create}"
     );
 }
+
+#[test]
+fn numeric_comparisons_on_metadata_work_whatever_the_line_format() {
+    let Some(db) = Db::new("compare") else {
+        return;
+    };
+    let sb = Sandbox::new();
+    let mut input = String::from("level=info msg=slow duration_ms=2279\n");
+    input.push_str("{\"level\":\"info\",\"msg\":\"json\",\"duration_ms\":1500}\n");
+    input.push_str("level=info msg=fast duration_ms=20\n");
+    let o = sb.run(&["send", "--to", &db.url, "-q"], input.as_bytes());
+    assert_code(&o, 0);
+    let mut got = messages(&query(&sb, &db.url, &["duration_ms>1000"]));
+    got.sort();
+    assert_eq!(got, ["json", "slow"]);
+    assert_eq!(messages(&query(&sb, &db.url, &["duration_ms<=20"])), ["fast"]);
+    assert!(query(&sb, &db.url, &["duration_ms>5000"]).is_empty());
+}

@@ -148,6 +148,14 @@ pub fn filters(sql: &mut Sql, q: &Query, ngram_text: bool) {
             .push(")] = ")
             .str(v);
     }
+    for c in &q.compare {
+        // meta_values holds each value's text; numbers read back as Float64.
+        sql.push(" AND toFloat64OrNull(meta_values[indexOf(meta_keys, ")
+            .str(&c.key)
+            .push(")]) ")
+            .push(c.op.as_str())
+            .push(&format!(" {:?}", c.value));
+    }
 }
 
 /// Seconds, rounded towards minus infinity.
