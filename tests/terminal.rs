@@ -141,7 +141,7 @@ fn stats_at_80_columns_fit_the_width() {
     let plain = strip_escapes(&screen);
     let title = plain.lines().next().unwrap();
     assert!(
-        title.starts_with("90 records from 2026-12-05 00:00"),
+        title.starts_with("90 records from 2026-12-07 09:00"),
         "{plain}"
     );
     assert!(title.contains("1d buckets"), "{plain}");

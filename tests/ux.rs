@@ -390,3 +390,39 @@ fn numeric_comparisons_on_metadata_in_the_store_and_over_http() {
     assert_code(&o, 2);
     assert!(stderr(&o).contains("needs a number"), "{}", stderr(&o));
 }
+
+#[test]
+fn stats_over_a_huge_range_shows_the_range_of_the_data() {
+    let sb = Sandbox::new();
+    send(
+        &sb,
+        &[],
+        "2026-12-07T10:00:00Z ERROR a\n2026-12-07T11:30:00Z INFO b\n2026-12-07T12:59:00Z INFO c\n",
+    );
+    let o = sb.run(&["stats", "--since", "30000d", "--output", "json"], b"");
+    assert_code(&o, 0);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["total"], 3);
+    let buckets = v["buckets"].as_array().unwrap();
+    assert!(buckets.len() <= 60, "{} buckets", buckets.len());
+    assert!(v["since"].as_str().unwrap() >= "2026-12-01", "{v}");
+    assert!(v["until"].as_str().unwrap() <= "2026-12-15", "{v}");
+    let counted: u64 = buckets.iter().map(|b| b["total"].as_u64().unwrap()).sum();
+    assert_eq!(counted, 3);
+    // An explicit interval over the clamped range.
+    let o = sb.run(
+        &[
+            "stats",
+            "--since",
+            "30000d",
+            "--interval",
+            "1h",
+            "--output",
+            "json",
+        ],
+        b"",
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["interval_secs"], 3600);
+    assert!(v["buckets"].as_array().unwrap().len() <= 200, "{v}");
+}

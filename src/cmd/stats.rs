@@ -18,16 +18,20 @@ const DEFAULT_RANGE_SECS: i64 = 24 * 3600;
 pub async fn run(cfg: Config, args: StatsArgs) -> Result<Exit> {
     let mut q = filter_query(&args.filter)?;
     let now = now_micros();
-    let since = *q.since.get_or_insert(now - DEFAULT_RANGE_SECS * 1_000_000);
-    let until = q.until.unwrap_or(now);
-    let interval = match &args.interval {
-        Some(s) => parse_duration_secs(s).map_err(|e| UsageError(format!("--interval: {e}")))?,
-        None => default_interval((until - since) / 1_000_000),
+    q.since.get_or_insert(now - DEFAULT_RANGE_SECS * 1_000_000);
+    let asked = match &args.interval {
+        Some(s) => {
+            Some(parse_duration_secs(s).map_err(|e| UsageError(format!("--interval: {e}")))?)
+        }
+        None => None,
     };
-    if interval <= 0 {
+    if asked.is_some_and(|i| i <= 0) {
         return Err(UsageError("--interval must be at least 1s".into()).into());
     }
     let backend = open_target(&cfg)?;
+    clamp_to_data(&*backend, &mut q, now).await?;
+    let (since, until) = (q.since.unwrap_or(now), q.until.unwrap_or(now));
+    let interval = asked.unwrap_or_else(|| default_interval((until - since) / 1_000_000));
     let sq = StatsQuery {
         query: q.clone(),
         interval: Some(interval),
@@ -94,6 +98,43 @@ pub async fn run(cfg: Config, args: StatsArgs) -> Result<Exit> {
     }
     print!("{}", render(&stats, &columns, cfg.color, output::width()));
     Ok(Exit::Ok)
+}
+
+/// Most buckets of the probe that finds where the data is.
+const PROBE_BUCKETS: i64 = 5000;
+
+/// Narrows the query's range to the buckets that hold matching records, so
+/// that `--since 30000d` over a week of data shows that week, in buckets
+/// chosen for it, not 4,000 empty weeks. One coarse stats call finds them
+/// (rollup-backed where the store has rollups); no match keeps the range.
+async fn clamp_to_data(
+    backend: &dyn crate::backend::Backend,
+    q: &mut crate::query::Query,
+    now: crate::record::Micros,
+) -> Result<()> {
+    let since = q.since.unwrap_or(now);
+    let until = q.until.unwrap_or(now);
+    let range = ((until - since) / 1_000_000).max(1);
+    let week = 7 * 86_400;
+    let mut probe = default_interval(range);
+    if range / probe > PROBE_BUCKETS {
+        probe = (range / PROBE_BUCKETS / week + 1) * week;
+    }
+    let sq = StatsQuery {
+        query: q.clone(),
+        interval: Some(probe),
+        top: 0,
+    };
+    let stats = backend
+        .stats(&sq)
+        .await
+        .with_context(|| format!("reading stats from {}", backend.describe()))?;
+    let busy: Vec<_> = stats.buckets.iter().filter(|b| b.total > 0).collect();
+    if let (Some(first), Some(last)) = (busy.first(), busy.last()) {
+        q.since = Some(first.start.max(since));
+        q.until = Some((last.start + probe * 1_000_000).min(until));
+    }
+    Ok(())
 }
 
 fn stats_json(s: &Stats) -> serde_json::Value {
