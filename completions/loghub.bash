@@ -61,6 +61,24 @@ _loghub() {
             loghub__subcmd__clickhouse__subcmd__help,init)
                 cmd="loghub__subcmd__clickhouse__subcmd__help__subcmd__init"
                 ;;
+            loghub__subcmd__config,help)
+                cmd="loghub__subcmd__config__subcmd__help"
+                ;;
+            loghub__subcmd__config,init)
+                cmd="loghub__subcmd__config__subcmd__init"
+                ;;
+            loghub__subcmd__config,path)
+                cmd="loghub__subcmd__config__subcmd__path"
+                ;;
+            loghub__subcmd__config__subcmd__help,help)
+                cmd="loghub__subcmd__config__subcmd__help__subcmd__help"
+                ;;
+            loghub__subcmd__config__subcmd__help,init)
+                cmd="loghub__subcmd__config__subcmd__help__subcmd__init"
+                ;;
+            loghub__subcmd__config__subcmd__help,path)
+                cmd="loghub__subcmd__config__subcmd__help__subcmd__path"
+                ;;
             loghub__subcmd__dlq,help)
                 cmd="loghub__subcmd__dlq__subcmd__help"
                 ;;
@@ -126,6 +144,12 @@ _loghub() {
                 ;;
             loghub__subcmd__help__subcmd__clickhouse,init)
                 cmd="loghub__subcmd__help__subcmd__clickhouse__subcmd__init"
+                ;;
+            loghub__subcmd__help__subcmd__config,init)
+                cmd="loghub__subcmd__help__subcmd__config__subcmd__init"
+                ;;
+            loghub__subcmd__help__subcmd__config,path)
+                cmd="loghub__subcmd__help__subcmd__config__subcmd__path"
                 ;;
             loghub__subcmd__help__subcmd__dlq,list)
                 cmd="loghub__subcmd__help__subcmd__dlq__subcmd__list"
@@ -306,8 +330,140 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__config)
-            opts="-v -q -h -V --json --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            opts="-v -q -h -V --json --url --to --api-key --profile --config --verbose --quiet --color --help --version path init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__config__subcmd__help)
+            opts="path init help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__config__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__config__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__config__subcmd__help__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__config__subcmd__init)
+            opts="-v -q -h -V --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__config__subcmd__path)
+            opts="-v -q -h -V --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -742,8 +898,36 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__help__subcmd__config)
-            opts=""
+            opts="path init"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__help__subcmd__config__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__help__subcmd__config__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

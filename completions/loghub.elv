@@ -38,7 +38,7 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand trace 'Show one request across services, oldest first, with offsets'
             cand tail 'Follow new matching records as they arrive'
             cand dlq 'Inspect and replay the dead-letter queue of batches that were not delivered'
-            cand config 'Print the resolved configuration (secrets masked)'
+            cand config 'Print the resolved configuration (secrets masked); `config path`, `config init`'
             cand clickhouse 'Manage a ClickHouse target (create its schema)'
             cand generate-docs 'Write shell completions and man pages (for packaging)'
             cand serve 'Run the loghub HTTP server on the embedded store'
@@ -321,6 +321,52 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand path 'Print where the config file is looked for (--config, LOGHUB_CONFIG, else the default)'
+            cand init 'Write a commented starter config file there (never over an existing one)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'loghub;config;path'= {
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
+            cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
+            cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
+            cand --color 'When to colour output (NO_COLOR turns it off under auto)'
+            cand -v 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+            cand --verbose 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+            cand -q 'No summary or progress on stderr; errors still print'
+            cand --quiet 'No summary or progress on stderr; errors still print'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'loghub;config;init'= {
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
+            cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
+            cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
+            cand --color 'When to colour output (NO_COLOR turns it off under auto)'
+            cand -v 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+            cand --verbose 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+            cand -q 'No summary or progress on stderr; errors still print'
+            cand --quiet 'No summary or progress on stderr; errors still print'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'loghub;config;help'= {
+            cand path 'Print where the config file is looked for (--config, LOGHUB_CONFIG, else the default)'
+            cand init 'Write a commented starter config file there (never over an existing one)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'loghub;config;help;path'= {
+        }
+        &'loghub;config;help;init'= {
+        }
+        &'loghub;config;help;help'= {
         }
         &'loghub;clickhouse'= {
             cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
@@ -413,7 +459,7 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand trace 'Show one request across services, oldest first, with offsets'
             cand tail 'Follow new matching records as they arrive'
             cand dlq 'Inspect and replay the dead-letter queue of batches that were not delivered'
-            cand config 'Print the resolved configuration (secrets masked)'
+            cand config 'Print the resolved configuration (secrets masked); `config path`, `config init`'
             cand clickhouse 'Manage a ClickHouse target (create its schema)'
             cand generate-docs 'Write shell completions and man pages (for packaging)'
             cand serve 'Run the loghub HTTP server on the embedded store'
@@ -444,6 +490,12 @@ set edit:completion:arg-completer[loghub] = {|@words|
         &'loghub;help;dlq;purge'= {
         }
         &'loghub;help;config'= {
+            cand path 'Print where the config file is looked for (--config, LOGHUB_CONFIG, else the default)'
+            cand init 'Write a commented starter config file there (never over an existing one)'
+        }
+        &'loghub;help;config;path'= {
+        }
+        &'loghub;help;config;init'= {
         }
         &'loghub;help;clickhouse'= {
             cand init 'Create the database and table of the target (`--to clickhouse://…`) if missing'

@@ -41,7 +41,7 @@ complete -c loghub -n "__fish_loghub_needs_command" -f -a "stats" -d 'Aggregate 
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "trace" -d 'Show one request across services, oldest first, with offsets'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "tail" -d 'Follow new matching records as they arrive'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "dlq" -d 'Inspect and replay the dead-letter queue of batches that were not delivered'
-complete -c loghub -n "__fish_loghub_needs_command" -f -a "config" -d 'Print the resolved configuration (secrets masked)'
+complete -c loghub -n "__fish_loghub_needs_command" -f -a "config" -d 'Print the resolved configuration (secrets masked); `config path`, `config init`'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "clickhouse" -d 'Manage a ClickHouse target (create its schema)'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "generate-docs" -d 'Write shell completions and man pages (for packaging)'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "serve" -d 'Run the loghub HTTP server on the embedded store'
@@ -261,18 +261,46 @@ complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subco
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "replay" -d 'Re-send spooled batches, oldest first; exit 0 when empty, 3 when files remain'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "purge" -d 'Delete spooled batches: those older than --older-than, or --all'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c loghub -n "__fish_loghub_using_subcommand config" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
-complete -c loghub -n "__fish_loghub_using_subcommand config" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
-complete -c loghub -n "__fish_loghub_using_subcommand config" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
-complete -c loghub -n "__fish_loghub_using_subcommand config" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
-complete -c loghub -n "__fish_loghub_using_subcommand config" -l color -d 'When to colour output (NO_COLOR turns it off under auto)' -r -f -a "auto\t''
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l color -d 'When to colour output (NO_COLOR turns it off under auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c loghub -n "__fish_loghub_using_subcommand config" -l json -d 'Print as JSON'
-complete -c loghub -n "__fish_loghub_using_subcommand config" -s v -l verbose -d 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
-complete -c loghub -n "__fish_loghub_using_subcommand config" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
-complete -c loghub -n "__fish_loghub_using_subcommand config" -s h -l help -d 'Print help'
-complete -c loghub -n "__fish_loghub_using_subcommand config" -s V -l version -d 'Print version'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l json -d 'Print as JSON'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s v -l verbose -d 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s h -l help -d 'Print help'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s V -l version -d 'Print version'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -f -a "path" -d 'Print where the config file is looked for (--config, LOGHUB_CONFIG, else the default)'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -f -a "init" -d 'Write a commented starter config file there (never over an existing one)'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from path" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from path" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from path" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from path" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from path" -l color -d 'When to colour output (NO_COLOR turns it off under auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from path" -s v -l verbose -d 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from path" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from path" -s V -l version -d 'Print version'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from init" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from init" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from init" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from init" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from init" -l color -d 'When to colour output (NO_COLOR turns it off under auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from init" -s v -l verbose -d 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from init" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print where the config file is looked for (--config, LOGHUB_CONFIG, else the default)'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "init" -d 'Write a commented starter config file there (never over an existing one)'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
@@ -337,7 +365,7 @@ complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_
 complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "trace" -d 'Show one request across services, oldest first, with offsets'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "tail" -d 'Follow new matching records as they arrive'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "dlq" -d 'Inspect and replay the dead-letter queue of batches that were not delivered'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "config" -d 'Print the resolved configuration (secrets masked)'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "config" -d 'Print the resolved configuration (secrets masked); `config path`, `config init`'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "clickhouse" -d 'Manage a ClickHouse target (create its schema)'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "generate-docs" -d 'Write shell completions and man pages (for packaging)'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "serve" -d 'Run the loghub HTTP server on the embedded store'
@@ -346,4 +374,6 @@ complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subc
 complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "show" -d 'Print the records of one spooled file as NDJSON'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "replay" -d 'Re-send spooled batches, oldest first; exit 0 when empty, 3 when files remain'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "purge" -d 'Delete spooled batches: those older than --older-than, or --all'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Print where the config file is looked for (--config, LOGHUB_CONFIG, else the default)'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "init" -d 'Write a commented starter config file there (never over an existing one)'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from clickhouse" -f -a "init" -d 'Create the database and table of the target (`--to clickhouse://…`) if missing'

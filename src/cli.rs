@@ -121,7 +121,9 @@ loghub dlq purge --older-than 7d"
     #[command(after_help = "Examples:\n  loghub serve\n  \
 loghub serve --listen 0.0.0.0:8431 --api-key \"$KEY\" --key write:\"$SHIPPER_KEY\" --retention 14d")]
     Serve(ServeArgs),
-    /// Print the resolved configuration (secrets masked)
+    /// Print the resolved configuration (secrets masked); `config path`, `config init`
+    #[command(after_help = "Examples:\n  loghub config\n  loghub config path\n  \
+loghub config init      # a commented starter file\n  loghub --profile prod config --json")]
     Config(ConfigArgs),
     /// Manage a ClickHouse target (create its schema)
     #[command(
@@ -447,6 +449,16 @@ pub struct ConfigArgs {
     /// Print as JSON
     #[arg(long)]
     pub json: bool,
+    #[command(subcommand)]
+    pub command: Option<ConfigCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print where the config file is looked for (--config, LOGHUB_CONFIG, else the default)
+    Path,
+    /// Write a commented starter config file there (never over an existing one)
+    Init,
 }
 
 #[derive(Debug, Args)]

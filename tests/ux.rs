@@ -426,3 +426,39 @@ fn stats_over_a_huge_range_shows_the_range_of_the_data() {
     assert_eq!(v["interval_secs"], 3600);
     assert!(v["buckets"].as_array().unwrap().len() <= 200, "{v}");
 }
+
+#[test]
+fn config_mistakes_are_named_where_they_are_and_init_writes_a_starter_file() {
+    let sb = Sandbox::new();
+    // No file: `config` says where it looked.
+    let o = sb.run(&["config"], b"");
+    assert_code(&o, 0);
+    let path = sb.config_file();
+    assert!(
+        stdout(&o).contains(&format!("no file at {}", path.display())),
+        "{}",
+        stdout(&o)
+    );
+    let o = sb.run(&["config", "path"], b"");
+    assert_eq!(stdout(&o).trim(), path.display().to_string());
+    // init writes a file that loads, and never overwrites one.
+    assert_code(&sb.run(&["config", "init"], b""), 0);
+    assert!(std::fs::read_to_string(&path).unwrap().contains("# url = "));
+    assert_code(&sb.run(&["config"], b""), 0);
+    assert_code(&sb.run(&["config", "init"], b""), 1);
+    // An unknown key gets a suggestion.
+    std::fs::write(&path, "[default]\nurll = \"http://x\"\n").unwrap();
+    let o = sb.run(&["config"], b"");
+    assert_code(&o, 1);
+    assert!(stderr(&o).contains("did you mean `url`?"), "{}", stderr(&o));
+    // A bad timezone is blamed on the file, by `config` already.
+    std::fs::write(&path, "[default]\ntimezone = \"Mars/Base\"\n").unwrap();
+    let o = sb.run(&["config"], b"");
+    assert_code(&o, 1);
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("config file {}: timezone", path.display())),
+        "{err}"
+    );
+    assert!(!err.contains("--timezone"), "{err}");
+}

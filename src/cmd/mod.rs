@@ -23,6 +23,13 @@ pub fn run(cli: Cli) -> Result<Exit> {
     if let Command::GenerateDocs(a) = &cli.command {
         return docs::run(a);
     }
+    // These work on the file itself, even one that does not load.
+    if let Command::Config(crate::cli::ConfigArgs {
+        command: Some(c), ..
+    }) = &cli.command
+    {
+        return config::file_command(c, cli.global.config.as_deref());
+    }
     let cfg = Config::resolve(&cli.global)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
