@@ -462,3 +462,47 @@ fn config_mistakes_are_named_where_they_are_and_init_writes_a_starter_file() {
     );
     assert!(!err.contains("--timezone"), "{err}");
 }
+
+#[test]
+fn send_says_when_the_target_fails_and_counts_leftovers_apart() {
+    let sb = Sandbox::new();
+    let server = common::Server::start(&sb, sb.store(), &[]);
+    let base = server.base.clone();
+    let listen = base.trim_start_matches("http://").to_string();
+    server.kill9();
+    let o = sb.run(
+        &[
+            "send",
+            "--to",
+            &base,
+            "--max-retries",
+            "1",
+            "--drain-timeout",
+            "1s",
+        ],
+        b"one\n",
+    );
+    assert_code(&o, 3);
+    let err = stderr(&o);
+    assert_eq!(err.matches("is unreachable or failing").count(), 1, "{err}");
+    assert!(
+        err.contains("1 record was not delivered and waits in"),
+        "{err}"
+    );
+    assert!(err.contains("4 bytes read"), "the bytes read, not 0: {err}");
+
+    let _server = common::Server::start_at(&sb, sb.store(), &listen, &[]);
+    let o = sb.run(&["send", "--to", &base], b"two\n");
+    assert_code(&o, 0);
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("sent 1 of 1 record to {base} in 1 batch ")),
+        "{err}"
+    );
+    assert!(
+        err.contains("also re-sent 1 record left by an earlier run"),
+        "{err}"
+    );
+    let o = sb.run(&["query", "--to", &base, "--output", "ndjson"], b"");
+    assert_eq!(ndjson(&o).len(), 2);
+}

@@ -44,15 +44,18 @@ pub async fn run(mut cfg: Config, args: SendArgs) -> Result<Exit> {
         eprintln!("loghub: error: {msg}");
         if s.spooled > 0 {
             eprintln!(
-                "loghub: {} records are kept in {}; run `loghub dlq replay` once the target is fixed",
-                s.spooled,
+                "loghub: {} {} kept in {}; run `loghub dlq replay` once the target is fixed",
+                crate::output::plural(s.spooled, "record", "records"),
+                if s.spooled == 1 { "is" } else { "are" },
                 cfg.dlq_dir.display()
             );
         }
     } else if s.spooled > 0 && !cfg.quiet {
         eprintln!(
-            "loghub: {} records were not delivered and wait in {} for `loghub dlq replay`",
-            s.spooled,
+            "loghub: {} {} not delivered and {} in {} for `loghub dlq replay`",
+            crate::output::plural(s.spooled, "record", "records"),
+            if s.spooled == 1 { "was" } else { "were" },
+            if s.spooled == 1 { "waits" } else { "wait" },
             cfg.dlq_dir.display()
         );
     }

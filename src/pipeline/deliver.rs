@@ -40,6 +40,8 @@ use crate::backend::{Backend, Batch, DeliveryError, IngestOutcome};
 use crate::config::{DeliveryConfig, OnFull};
 use crate::dlq::{Dlq, Header, format, lock};
 
+/// How often a failing target is announced at most.
+const FAILING_NOTICE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 /// What the deliverer needs besides the backend.
 #[derive(Debug, Clone)]
 pub struct Context {
@@ -166,6 +168,9 @@ struct Inner {
     slots: tokio::sync::Semaphore,
     /// Records of earlier runs' files that this run delivered.
     resent: AtomicU64,
+    /// When the user was last told that the target fails (at most every
+    /// [`FAILING_NOTICE_EVERY`], so a dead target is not a silent 30 s).
+    failing_said: Mutex<Option<std::time::Instant>>,
     report: Mutex<ReplayReport>,
     /// The latest delivery error, for the spool header and the final warning.
     last_error: Mutex<Option<String>>,
@@ -330,6 +335,23 @@ impl Inner {
         }
     }
 
+    /// Tells the user, once and then every few seconds at most, that the
+    /// target fails and that nothing read is lost meanwhile.
+    fn say_failing(&self, reason: &str) {
+        if self.replay {
+            return;
+        }
+        let mut said = self.failing_said.lock().unwrap_or_else(|p| p.into_inner());
+        if said.is_some_and(|t| t.elapsed() < FAILING_NOTICE_EVERY) {
+            return;
+        }
+        *said = Some(std::time::Instant::now());
+        tracing::warn!(
+            "{} is unreachable or failing ({reason}); retrying, and spooling records to disk meanwhile",
+            self.ctx.target_key
+        );
+    }
+
     fn account(&self, batch: &Batch, out: &IngestOutcome, count: bool) {
         let m = &self.metrics;
         if count {
@@ -338,6 +360,7 @@ impl Inner {
         } else {
             self.resent
                 .fetch_add(out.accepted as u64, Ordering::Relaxed);
+            Metrics::add(&m.resent, out.accepted as u64);
         }
         let raw = if batch.ndjson.is_empty() {
             batch.records.iter().map(|r| r.approx_size()).sum::<usize>()
@@ -408,6 +431,7 @@ impl Inner {
                     } else {
                         tracing::info!("batch {}: {reason}", batch.id);
                     }
+                    self.say_failing(&reason);
                     *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) =
                         Some(reason.clone());
                     last_error = reason;
@@ -868,6 +892,7 @@ impl Deliverer {
             next_job: AtomicU64::new(0),
             lost: AtomicU64::new(0),
             resent: AtomicU64::new(0),
+            failing_said: Mutex::new(None),
             report: Mutex::new(ReplayReport::default()),
             last_error: Mutex::new(None),
             buffers,
@@ -1105,10 +1130,6 @@ impl Deliverer {
             && let Some(e) = &last_error
         {
             eprintln!("loghub: warning: last delivery error: {e}");
-        }
-        let resent = inner.resent.load(Ordering::Relaxed);
-        if resent > 0 {
-            tracing::info!("also delivered {resent} records that earlier runs had spooled");
         }
         let lost = inner.lost.load(Ordering::Relaxed);
         match inner.stopped() {
