@@ -506,3 +506,48 @@ fn send_says_when_the_target_fails_and_counts_leftovers_apart() {
     let o = sb.run(&["query", "--to", &base, "--output", "ndjson"], b"");
     assert_eq!(ndjson(&o).len(), 2);
 }
+
+#[test]
+fn trace_takes_a_unique_prefix_of_eight_hex_characters() {
+    let sb = Sandbox::new();
+    let a = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let b = "4bf92f35aaaa4da6a3ce929d0e0e4736";
+    let c = "9c0ffee000000000a3ce929d0e0e4736";
+    send(
+        &sb,
+        &[],
+        &format!(
+            "{{\"message\":\"first\",\"trace_id\":\"{c}\"}}\n{{\"message\":\"second\",\"trace_id\":\"{c}\"}}\n\
+             {{\"message\":\"a\",\"trace_id\":\"{a}\"}}\n{{\"message\":\"b\",\"trace_id\":\"{b}\"}}\n"
+        ),
+    );
+    let server = common::Server::start(&sb, sb.store(), &[]);
+    for to in ["local", server.base.as_str()] {
+        let o = sb.run(
+            &["trace", "9c0ffee0", "--to", to, "--output", "ndjson"],
+            b"",
+        );
+        assert_code(&o, 0);
+        let r = ndjson(&o);
+        assert_eq!(r.len(), 2, "{to}");
+        assert_eq!(r[0]["message"], "first");
+        assert_eq!(r[0]["trace_id"], c);
+        // Two traces share this prefix: say so, name them.
+        let o = sb.run(&["trace", "4bf92f35", "--to", to], b"");
+        assert_code(&o, 1);
+        assert!(
+            stderr(&o).contains("not unique") && stderr(&o).contains(a) && stderr(&o).contains(b),
+            "{}",
+            stderr(&o)
+        );
+        assert_code(
+            &sb.run(
+                &["trace", "4bf92f3577", "--to", to, "--output", "ndjson"],
+                b"",
+            ),
+            0,
+        );
+        // Shorter than 8: no guessing.
+        assert_code(&sb.run(&["trace", "9c0ffee", "--to", to], b""), 1);
+    }
+}

@@ -44,6 +44,9 @@ pub(crate) fn query_params(q: &Query) -> Vec<(String, String)> {
     if let Some(t) = &q.trace_id {
         add("traceId", t.clone());
     }
+    if let Some(t) = &q.trace_prefix {
+        add("trace_prefix", t.clone());
+    }
     if let Some(s) = q.since {
         add("from", format_time(s));
     }
@@ -483,6 +486,7 @@ mod tests {
             services: vec!["api".into()],
             hosts: vec!["h1".into(), "h2".into()],
             trace_id: Some("abc".into()),
+            trace_prefix: Some("4bf92f35".into()),
             since: Some(1_700_000_000_000_001),
             until: Some(1_700_000_100_000_000),
             metadata: vec![("user.id".into(), "42".into())],

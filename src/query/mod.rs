@@ -23,6 +23,8 @@ pub struct Query {
     /// Allowed hosts; empty means all.
     pub hosts: Vec<String>,
     pub trace_id: Option<String>,
+    /// Records whose trace id starts with this (`loghub trace 4bf92f35`).
+    pub trace_prefix: Option<String>,
     /// Inclusive lower bound on `time`.
     pub since: Option<Micros>,
     /// Exclusive upper bound on `time`.
@@ -52,6 +54,14 @@ impl Query {
         }
         if let Some(t) = &self.trace_id
             && r.trace_id.as_deref() != Some(t.as_str())
+        {
+            return false;
+        }
+        if let Some(p) = &self.trace_prefix
+            && !r
+                .trace_id
+                .as_deref()
+                .is_some_and(|t| t.starts_with(p.as_str()))
         {
             return false;
         }

@@ -263,7 +263,8 @@ pub fn parse_time_param(name: &str, s: &str) -> Result<Micros, ApiError> {
 /// repeatable), `service`, `level`, `hostname` (comma lists, repeatable),
 /// `traceId`, `from`, `to` (exclusive), `metadata_filters` (a JSON object
 /// `{"key":"value"}` or a list of `{"key":…,"value":…}`), `metadata_compare`
-/// (a list of `{"key":…,"op":">=","value":1000}`, loghub's own addition).
+/// (a list of `{"key":…,"op":">=","value":1000}`) and `trace_prefix`
+/// (loghub's own additions).
 pub fn query_from_params(params: &[(String, String)]) -> Result<Query, ApiError> {
     let mut q = Query::default();
     let list = |v: &str| -> Vec<String> {
@@ -288,6 +289,7 @@ pub fn query_from_params(params: &[(String, String)]) -> Result<Query, ApiError>
                 }
             }
             "traceId" | "trace_id" if !v.is_empty() => q.trace_id = Some(v.clone()),
+            "trace_prefix" if !v.is_empty() => q.trace_prefix = Some(v.clone()),
             "from" | "since" if !v.is_empty() => q.since = Some(parse_time_param(k, v)?),
             "to" | "until" if !v.is_empty() => q.until = Some(parse_time_param(k, v)?),
             "metadata_filters" if !v.is_empty() => q.metadata.extend(metadata_filters(v)?),

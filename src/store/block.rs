@@ -618,6 +618,7 @@ pub(crate) struct Filter {
     services: Vec<String>,
     hosts: Vec<String>,
     trace_id: Option<String>,
+    trace_prefix: Option<String>,
     pub since: Option<Micros>,
     pub until: Option<Micros>,
     metadata: Vec<(String, String)>,
@@ -632,6 +633,7 @@ impl Filter {
             services: q.services.clone(),
             hosts: q.hosts.clone(),
             trace_id: q.trace_id.clone(),
+            trace_prefix: q.trace_prefix.clone(),
             since: q.since,
             until: q.until,
             metadata: q.metadata.clone(),
@@ -652,6 +654,11 @@ impl Filter {
         }
         if let Some(t) = &self.trace_id
             && v.trace_id != Some(t.as_str())
+        {
+            return false;
+        }
+        if let Some(p) = &self.trace_prefix
+            && !v.trace_id.is_some_and(|t| t.starts_with(p.as_str()))
         {
             return false;
         }

@@ -101,6 +101,7 @@ impl Store {
             let by_rollup = q.text.is_empty()
                 && q.hosts.is_empty()
                 && q.trace_id.is_none()
+                && q.trace_prefix.is_none()
                 && q.metadata.is_empty()
                 && q.compare.is_empty()
                 && interval % 60 == 0;

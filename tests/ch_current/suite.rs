@@ -790,3 +790,17 @@ fn numeric_comparisons_on_metadata_work_whatever_the_line_format() {
     assert_eq!(messages(&query(&sb, &db.url, &["duration_ms<=20"])), ["fast"]);
     assert!(query(&sb, &db.url, &["duration_ms>5000"]).is_empty());
 }
+
+#[test]
+fn trace_takes_a_unique_prefix() {
+    let Some(db) = Db::new("tprefix") else {
+        return;
+    };
+    let sb = Sandbox::new();
+    let id = "9c0ffee000000000a3ce929d0e0e4736";
+    let input = format!("{{\"message\":\"one\",\"trace_id\":\"{id}\"}}\n{{\"message\":\"other\",\"trace_id\":\"aaaaaaaa00000000\"}}\n");
+    assert_code(&sb.run(&["send", "--to", &db.url, "-q"], input.as_bytes()), 0);
+    let o = sb.run(&["trace", "9c0ffee0", "--to", &db.url, "--output", "ndjson"], b"");
+    assert_code(&o, 0);
+    assert_eq!(messages(&ndjson(&o)), ["one"]);
+}

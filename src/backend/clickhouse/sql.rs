@@ -113,6 +113,9 @@ pub fn filters(sql: &mut Sql, q: &Query, ngram_text: bool) {
         }
         sql.push(")");
     }
+    if let Some(p) = &q.trace_prefix {
+        sql.push(" AND startsWith(trace_id, ").str(p).push(")");
+    }
     if let Some(t) = &q.trace_id {
         sql.push(" AND trace_id = ").str(t);
     }
