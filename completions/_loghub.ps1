@@ -325,8 +325,8 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store: local:PATH or a path (default: the embedded store''s default path)')
             [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Another API key, repeatable: `KEY` or `full:KEY` for full access, `write:KEY` for ingest only (the global --api-key is a full key too) [env: LOGHUB_SERVER_API_KEYS, comma separated]')
             [CompletionResult]::new('--keys-file', '--keys-file', [CompletionResultType]::ParameterName, 'File with one key per line (`full:KEY` or `write:KEY`)')
-            [CompletionResult]::new('--retention', '--retention', [CompletionResultType]::ParameterName, 'Delete records older than this')
-            [CompletionResult]::new('--max-store-size', '--max-store-size', [CompletionResultType]::ParameterName, 'Keep the store under this size (oldest records go first)')
+            [CompletionResult]::new('--retention', '--retention', [CompletionResultType]::ParameterName, 'Delete records older than this, by their time (default: keep everything). On ClickHouse it becomes the table''s TTL')
+            [CompletionResult]::new('--max-store-size', '--max-store-size', [CompletionResultType]::ParameterName, 'Keep the store under this size, oldest records first (embedded store only)')
             [CompletionResult]::new('--max-body', '--max-body', [CompletionResultType]::ParameterName, 'Largest request body, before and after decompression')
             [CompletionResult]::new('--max-streams', '--max-streams', [CompletionResultType]::ParameterName, 'Most concurrent live-tail streams')
             [CompletionResult]::new('--rate-limit', '--rate-limit', [CompletionResultType]::ParameterName, 'Requests per second per API key (0 = no limit)')
@@ -385,6 +385,7 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
         }
         'loghub;clickhouse;init' {
             [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'Create them ON CLUSTER: ReplicatedMergeTree shards behind a Distributed table')
+            [CompletionResult]::new('--retention', '--retention', [CompletionResultType]::ParameterName, 'Give the table a TTL: ClickHouse deletes rows older than this as it merges (19.6+)')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key for an HTTP target [env: LOGHUB_API_KEY]')

@@ -264,13 +264,17 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__clickhouse__subcmd__init)
-            opts="-v -q -h -V --cluster --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            opts="-v -q -h -V --cluster --retention --url --to --api-key --profile --config --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retention)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -305,8 +305,8 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand --store 'Store: local:PATH or a path (default: the embedded store''s default path)'
             cand --key 'Another API key, repeatable: `KEY` or `full:KEY` for full access, `write:KEY` for ingest only (the global --api-key is a full key too) [env: LOGHUB_SERVER_API_KEYS, comma separated]'
             cand --keys-file 'File with one key per line (`full:KEY` or `write:KEY`)'
-            cand --retention 'Delete records older than this'
-            cand --max-store-size 'Keep the store under this size (oldest records go first)'
+            cand --retention 'Delete records older than this, by their time (default: keep everything). On ClickHouse it becomes the table''s TTL'
+            cand --max-store-size 'Keep the store under this size, oldest records first (embedded store only)'
             cand --max-body 'Largest request body, before and after decompression'
             cand --max-streams 'Most concurrent live-tail streams'
             cand --rate-limit 'Requests per second per API key (0 = no limit)'
@@ -362,6 +362,7 @@ set edit:completion:arg-completer[loghub] = {|@words|
         }
         &'loghub;clickhouse;init'= {
             cand --cluster 'Create them ON CLUSTER: ReplicatedMergeTree shards behind a Distributed table'
+            cand --retention 'Give the table a TTL: ClickHouse deletes rows older than this as it merges (19.6+)'
             cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'

@@ -381,10 +381,10 @@ pub struct ServeArgs {
     /// File with one key per line (`full:KEY` or `write:KEY`)
     #[arg(long, value_name = "FILE")]
     pub keys_file: Option<PathBuf>,
-    /// Delete records older than this
-    #[arg(long, default_value = "7d", value_name = "DURATION")]
-    pub retention: String,
-    /// Keep the store under this size (oldest records go first)
+    /// Delete records older than this, by their time (default: keep everything). On ClickHouse it becomes the table's TTL
+    #[arg(long, value_name = "DURATION")]
+    pub retention: Option<String>,
+    /// Keep the store under this size, oldest records first (embedded store only)
     #[arg(long, value_name = "SIZE")]
     pub max_store_size: Option<String>,
     /// Largest request body, before and after decompression
@@ -418,6 +418,9 @@ pub enum ClickhouseCommand {
         /// Create them ON CLUSTER: ReplicatedMergeTree shards behind a Distributed table
         #[arg(long, value_name = "NAME")]
         cluster: Option<String>,
+        /// Give the table a TTL: ClickHouse deletes rows older than this as it merges (19.6+)
+        #[arg(long, value_name = "DURATION")]
+        retention: Option<String>,
     },
 }
 

@@ -16,7 +16,10 @@ use async_trait::async_trait;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 
-use super::{Backend, Batch, DeliveryError, IngestOutcome, OpenOptions, RecordStream, TailStart};
+use super::{
+    Backend, Batch, DeliveryError, IngestOutcome, OpenOptions, RecordStream, RetentionAbility,
+    RetentionPolicy, TailStart,
+};
 use crate::config::Compression;
 use crate::query::{Query, QueryPage, Stats, StatsQuery};
 use crate::record::Record;
@@ -329,6 +332,15 @@ pub fn map_response(
 impl Backend for HttpBackend {
     fn describe(&self) -> String {
         self.base.clone()
+    }
+
+    // The server behind it applies its own retention.
+    fn retention(&self) -> RetentionAbility {
+        RetentionAbility::default()
+    }
+
+    async fn retain(&self, _policy: &RetentionPolicy) -> Result<u64> {
+        Err(super::no_retention(&self.describe()))
     }
 
     async fn ingest(&self, batch: &Batch) -> Result<IngestOutcome, DeliveryError> {

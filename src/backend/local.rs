@@ -12,7 +12,10 @@ use anyhow::{Context, Result};
 use async_trait::async_trait;
 use futures::StreamExt;
 
-use super::{Backend, Batch, DeliveryError, IngestOutcome, PreEncoded, RecordStream, TailStart};
+use super::{
+    Backend, Batch, DeliveryError, IngestOutcome, PreEncoded, RecordStream, RetentionAbility,
+    RetentionPolicy, TailStart,
+};
 use crate::query::{Query, QueryPage, Stats, StatsQuery};
 use crate::record::{Record, now_micros};
 use crate::store::{Prepared, Store};
@@ -121,6 +124,19 @@ impl Backend for LocalBackend {
 
     async fn last_id(&self) -> Result<Option<i64>> {
         Ok(Some(self.read(|s| s.last_id()).await?))
+    }
+
+    fn retention(&self) -> RetentionAbility {
+        RetentionAbility {
+            by_age: true,
+            by_size: true,
+        }
+    }
+
+    async fn retain(&self, policy: &RetentionPolicy) -> Result<u64> {
+        let p = *policy;
+        let report = self.read(move |s| s.retain(p.max_age, p.max_bytes)).await?;
+        Ok(report.deleted)
     }
 
     async fn tail(&self, q: &Query, start: TailStart) -> Result<RecordStream> {

@@ -165,14 +165,18 @@ pub trait Backend: Send + Sync {
         Err(unsupported(&self.describe(), "tail"))
     }
 
-    /// Retention: deletes records older than `before` and, with `max_bytes`,
-    /// the oldest ones until the store fits. Returns how many were deleted,
-    /// or `None` when the backend keeps no data of its own (the default).
-    /// `serve --retention` calls it periodically.
-    async fn retain(&self, before: Micros, max_bytes: Option<u64>) -> Result<Option<u64>> {
-        let _ = (before, max_bytes);
-        Ok(None)
-    }
+    /// What retention this target can apply, declared as data: `serve`
+    /// refuses a `--retention` or `--max-store-size` the store cannot honour
+    /// instead of accepting it and doing nothing.
+    fn retention(&self) -> RetentionAbility;
+
+    /// Applies retention once: records older than `policy.max_age` go and,
+    /// with `policy.max_bytes`, the oldest ones until the store fits.
+    /// Returns how many records were deleted, where the store can tell
+    /// (a ClickHouse TTL deletes in the background: 0). `serve` calls it at
+    /// start and then periodically; a target that keeps no data of its own
+    /// answers an error.
+    async fn retain(&self, policy: &RetentionPolicy) -> Result<u64>;
 
     /// The id of the newest stored record, where the backend numbers records
     /// in commit order (`None` when it does not know). The server's live tail
@@ -204,6 +208,34 @@ pub trait Backend: Send + Sync {
     fn pre_encode(&self, _records: &[Record]) -> Option<PreEncoded> {
         None
     }
+}
+
+/// Which retention limits a target can apply (see [`Backend::retention`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetentionAbility {
+    /// Records older than an age can be deleted.
+    pub by_age: bool,
+    /// The oldest records can be deleted until the store fits a size.
+    pub by_size: bool,
+}
+
+/// The limits `serve --retention` / `--max-store-size` ask for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetentionPolicy {
+    pub max_age: Option<Duration>,
+    pub max_bytes: Option<u64>,
+}
+
+impl RetentionPolicy {
+    /// Nothing to apply.
+    pub fn is_empty(&self) -> bool {
+        self.max_age.is_none() && self.max_bytes.is_none()
+    }
+}
+
+/// The error for retention on a target that keeps no data of its own.
+pub fn no_retention(target: &str) -> anyhow::Error {
+    anyhow::anyhow!("target {target} keeps no records of its own: it has no retention")
 }
 
 /// The error for a reading method a target does not have.
