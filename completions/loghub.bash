@@ -942,7 +942,7 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__query)
-            opts="-o -v -q -h -V --level --service --host --since --until --q --limit --output --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            opts="-n -r -o -v -q -h -V --level --service --host --since --until --text --limit --reverse --no-pager --output --url --to --api-key --profile --config --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -968,11 +968,15 @@ _loghub() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --q)
+                --text)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1236,7 +1240,7 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__stats)
-            opts="-o -v -q -h -V --level --service --host --since --until --q --interval --by --top --output --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            opts="-o -v -q -h -V --level --service --host --since --until --text --interval --by --top --output --url --to --api-key --profile --config --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1262,7 +1266,7 @@ _loghub() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --q)
+                --text)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1318,7 +1322,7 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__tail)
-            opts="-o -v -q -h -V --level --service --host --since --until --q --count --output --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            opts="-o -v -q -h -V --level --service --host --since --until --text --count --output --url --to --api-key --profile --config --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1344,7 +1348,7 @@ _loghub() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --q)
+                --text)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

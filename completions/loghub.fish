@@ -100,8 +100,8 @@ complete -c loghub -n "__fish_loghub_using_subcommand query" -l service -d 'Serv
 complete -c loghub -n "__fish_loghub_using_subcommand query" -l host -d 'Host filter (comma list)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand query" -l since -d 'From this time: 15m, 2h, 7d, or a time' -r
 complete -c loghub -n "__fish_loghub_using_subcommand query" -l until -d 'Up to this time' -r
-complete -c loghub -n "__fish_loghub_using_subcommand query" -l q -d 'Full-text search' -r
-complete -c loghub -n "__fish_loghub_using_subcommand query" -l limit -d 'How many records in all (0 = all, streamed)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand query" -l text -d 'Full-text search (the term form is q=TEXT)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand query" -s n -l limit -d 'How many records in all (0 = all, streamed) [default: 100]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand query" -s o -l output -d 'Output format (default: table on a terminal, ndjson when piped)' -r -f -a "table\t''
 raw\t''
 json\t''
@@ -113,6 +113,8 @@ complete -c loghub -n "__fish_loghub_using_subcommand query" -l config -d 'Confi
 complete -c loghub -n "__fish_loghub_using_subcommand query" -l color -d 'When to colour output (NO_COLOR turns it off under auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c loghub -n "__fish_loghub_using_subcommand query" -s r -l reverse -d 'Oldest first (the newest N records, in the order they happened)'
+complete -c loghub -n "__fish_loghub_using_subcommand query" -l no-pager -d 'Do not page the output on a terminal ($PAGER, else `less -FRX`)'
 complete -c loghub -n "__fish_loghub_using_subcommand query" -s v -l verbose -d 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
 complete -c loghub -n "__fish_loghub_using_subcommand query" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
 complete -c loghub -n "__fish_loghub_using_subcommand query" -s h -l help -d 'Print help'
@@ -122,7 +124,7 @@ complete -c loghub -n "__fish_loghub_using_subcommand stats" -l service -d 'Serv
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l host -d 'Host filter (comma list)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l since -d 'From this time: 15m, 2h, 7d, or a time' -r
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l until -d 'Up to this time' -r
-complete -c loghub -n "__fish_loghub_using_subcommand stats" -l q -d 'Full-text search' -r
+complete -c loghub -n "__fish_loghub_using_subcommand stats" -l text -d 'Full-text search (the term form is q=TEXT)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l interval -d 'Bucket width: 1m, 5m, 1h, 1d … (default: chosen from the range)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l by -d 'What the columns of the bucket table count' -r -f -a "level\t''
 service\t''"
@@ -162,7 +164,7 @@ complete -c loghub -n "__fish_loghub_using_subcommand tail" -l service -d 'Servi
 complete -c loghub -n "__fish_loghub_using_subcommand tail" -l host -d 'Host filter (comma list)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand tail" -l since -d 'From this time: 15m, 2h, 7d, or a time' -r
 complete -c loghub -n "__fish_loghub_using_subcommand tail" -l until -d 'Up to this time' -r
-complete -c loghub -n "__fish_loghub_using_subcommand tail" -l q -d 'Full-text search' -r
+complete -c loghub -n "__fish_loghub_using_subcommand tail" -l text -d 'Full-text search (the term form is q=TEXT)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand tail" -l count -d 'Exit after this many records' -r
 complete -c loghub -n "__fish_loghub_using_subcommand tail" -s o -l output -d 'Output format (default: raw lines on a terminal, ndjson when piped)' -r -f -a "table\t''
 raw\t''

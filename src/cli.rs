@@ -258,8 +258,8 @@ pub struct FilterArgs {
     /// Up to this time
     #[arg(long)]
     pub until: Option<String>,
-    /// Full-text search
-    #[arg(long = "q", value_name = "TEXT")]
+    /// Full-text search (the term form is q=TEXT)
+    #[arg(long = "text", alias = "q", value_name = "TEXT")]
     pub q: Option<String>,
 }
 
@@ -267,9 +267,15 @@ pub struct FilterArgs {
 pub struct QueryArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
-    /// How many records in all (0 = all, streamed)
-    #[arg(long)]
+    /// How many records in all (0 = all, streamed) [default: 100]
+    #[arg(long, short = 'n', value_name = "N")]
     pub limit: Option<usize>,
+    /// Oldest first (the newest N records, in the order they happened)
+    #[arg(long, short = 'r')]
+    pub reverse: bool,
+    /// Do not page the output on a terminal ($PAGER, else `less -FRX`)
+    #[arg(long)]
+    pub no_pager: bool,
     /// Output format (default: table on a terminal, ndjson when piped)
     #[arg(long, short, value_enum)]
     pub output: Option<OutputFormat>,

@@ -36,4 +36,9 @@ impl RecordWriter for JsonWriter {
             .write_all(if self.first { b"[]\n" } else { b"\n]\n" })?;
         self.out.flush()
     }
+
+    fn footer(&mut self, _note: &str) -> io::Result<()> {
+        // Data, not prose: a footer would break the JSON.
+        Ok(())
+    }
 }

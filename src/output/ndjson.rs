@@ -30,4 +30,9 @@ impl RecordWriter for NdjsonWriter {
     fn finish(&mut self) -> io::Result<()> {
         self.out.flush()
     }
+
+    fn footer(&mut self, _note: &str) -> io::Result<()> {
+        // Data, not prose: a footer would break `jq`.
+        Ok(())
+    }
 }
