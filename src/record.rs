@@ -379,6 +379,31 @@ impl Record {
                 32 * self.metadata.len()
             }
     }
+
+    /// Bytes the record holds in memory, metadata values included at any
+    /// depth (unlike [`Record::approx_size`], which guesses metadata by its
+    /// key count): what byte caps on buffers and rings count, so that a
+    /// record whose bulk is one 1 MiB metadata value weighs 1 MiB.
+    pub fn mem_bytes(&self) -> usize {
+        fn value(v: &Value) -> usize {
+            24 + match v {
+                Value::String(s) => s.len(),
+                Value::Array(a) => a.iter().map(value).sum(),
+                Value::Object(m) => m.iter().map(|(k, v)| k.len() + value(v)).sum(),
+                _ => 0,
+            }
+        }
+        96 + self.message.len()
+            + self.service.len()
+            + self.host.len()
+            + self.trace_id.as_ref().map_or(0, |s| s.len())
+            + self.span_id.as_ref().map_or(0, |s| s.len())
+            + self
+                .metadata
+                .iter()
+                .map(|(k, v)| k.len() + value(v))
+                .sum::<usize>()
+    }
 }
 
 impl Serialize for Record {

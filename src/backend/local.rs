@@ -143,7 +143,11 @@ impl Backend for LocalBackend {
         // Where "new" begins is fixed now, before this returns, so a record
         // written right after `tail` is called is seen.
         let top = self.read(|s| s.last_id()).await?;
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Record>>(TAIL_PAGE);
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<(Record, u32)>>(TAIL_PAGE);
+        // What waits in the channel is bounded by bytes too: a record takes
+        // its size in permits (at most all of them) until it is read.
+        let room = Arc::new(tokio::sync::Semaphore::new(crate::store::TAIL_BYTES));
+        let give_back = room.clone();
         let store = self.store.clone();
         let q = q.clone();
         let poll = self.poll;
@@ -163,7 +167,7 @@ impl Backend for LocalBackend {
                         let full = page.len() == TAIL_PAGE;
                         from = page.last().map(|r| (r.time, r.id.unwrap_or(0)));
                         for r in page {
-                            if tx.send(Ok(r)).await.is_err() {
+                            if !send_sized(&tx, &room, r).await {
                                 return Ok(());
                             }
                         }
@@ -180,7 +184,7 @@ impl Backend for LocalBackend {
                     let caught_up = page.records.is_empty() && page.next_after == after;
                     after = page.next_after;
                     for r in page.records {
-                        if tx.send(Ok(r)).await.is_err() {
+                        if !send_sized(&tx, &room, r).await {
                             return Ok(());
                         }
                     }
@@ -197,6 +201,28 @@ impl Backend for LocalBackend {
                 let _ = tx.send(Err(e)).await;
             }
         });
-        Ok(tokio_stream::wrappers::ReceiverStream::new(rx).boxed())
+        Ok(tokio_stream::wrappers::ReceiverStream::new(rx)
+            .map(move |item| {
+                item.map(|(r, n)| {
+                    give_back.add_permits(n as usize);
+                    r
+                })
+            })
+            .boxed())
     }
+}
+
+/// Sends `r` once the channel has room for its bytes; false when the
+/// reader is gone.
+async fn send_sized(
+    tx: &tokio::sync::mpsc::Sender<Result<(Record, u32)>>,
+    room: &tokio::sync::Semaphore,
+    r: Record,
+) -> bool {
+    let n = r.mem_bytes().min(crate::store::TAIL_BYTES) as u32;
+    match room.acquire_many(n).await {
+        Ok(p) => p.forget(),
+        Err(_) => return false,
+    }
+    tx.send(Ok((r, n))).await.is_ok()
 }

@@ -45,6 +45,9 @@ pub const MAX_PAGE: usize = 10_000;
 
 /// Most ids one `tail_page` call looks at.
 const TAIL_WINDOW: i64 = 100_000;
+/// Bytes of records one poll of `tail` returns, at most (and at least one
+/// record), so 500 records of 1 MiB each are not one page of 500 MiB.
+pub const TAIL_BYTES: usize = 4 << 20;
 
 /// Most records `trace` returns.
 const MAX_TRACE: usize = 100_000;
@@ -540,13 +543,16 @@ impl Store {
                 descending: false,
             };
             let mut records = Vec::new();
+            let mut bytes = 0;
             let mut next_after = top;
             scan(&tx, &range, |v| {
                 if v.id <= after_id || v.id > top || !filter.matches(v) {
                     return ControlFlow::Continue(());
                 }
-                records.push(v.to_record());
-                if records.len() == limit {
+                let r = v.to_record();
+                bytes += r.mem_bytes();
+                records.push(r);
+                if records.len() == limit || bytes >= TAIL_BYTES {
                     next_after = v.id;
                     return ControlFlow::Break(());
                 }
