@@ -524,7 +524,7 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__dlq__subcmd__purge)
-            opts="-v -q -h -V --older-than --all --dlq-dir --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            opts="-v -q -h -V --older-than --all --dry-run --dlq-dir --url --to --api-key --profile --config --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1283,11 +1283,11 @@ _loghub() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table raw json ndjson" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table raw json ndjson" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
                     return 0
                     ;;
                 --to)

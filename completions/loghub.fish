@@ -98,8 +98,8 @@ complete -c loghub -n "__fish_loghub_using_subcommand send" -s V -l version -d '
 complete -c loghub -n "__fish_loghub_using_subcommand query" -l level -d 'Level filter: error, a list warn,error, or >=warn' -r
 complete -c loghub -n "__fish_loghub_using_subcommand query" -l service -d 'Service filter (comma list)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand query" -l host -d 'Host filter (comma list)' -r
-complete -c loghub -n "__fish_loghub_using_subcommand query" -l since -d 'From this time: 15m, 2h, 7d, or a time' -r
-complete -c loghub -n "__fish_loghub_using_subcommand query" -l until -d 'Up to this time' -r
+complete -c loghub -n "__fish_loghub_using_subcommand query" -l since -d 'From this time: 15m, 2h, 7d, "2 hours ago", -1h, today, yesterday, or a time' -r
+complete -c loghub -n "__fish_loghub_using_subcommand query" -l until -d 'Up to this time (the same forms)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand query" -l text -d 'Full-text search (the term form is q=TEXT)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand query" -s n -l limit -d 'How many records in all (0 = all, streamed) [default: 100]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand query" -s o -l output -d 'Output format (default: table on a terminal, ndjson when piped)' -r -f -a "table\t''
@@ -122,15 +122,14 @@ complete -c loghub -n "__fish_loghub_using_subcommand query" -s V -l version -d 
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l level -d 'Level filter: error, a list warn,error, or >=warn' -r
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l service -d 'Service filter (comma list)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l host -d 'Host filter (comma list)' -r
-complete -c loghub -n "__fish_loghub_using_subcommand stats" -l since -d 'From this time: 15m, 2h, 7d, or a time' -r
-complete -c loghub -n "__fish_loghub_using_subcommand stats" -l until -d 'Up to this time' -r
+complete -c loghub -n "__fish_loghub_using_subcommand stats" -l since -d 'From this time: 15m, 2h, 7d, "2 hours ago", -1h, today, yesterday, or a time' -r
+complete -c loghub -n "__fish_loghub_using_subcommand stats" -l until -d 'Up to this time (the same forms)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l text -d 'Full-text search (the term form is q=TEXT)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l interval -d 'Bucket width: 1m, 5m, 1h, 1d … (default: chosen from the range)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l by -d 'What the columns of the bucket table count' -r -f -a "level\t''
 service\t''"
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l top -d 'How many top services and top errors to show' -r
-complete -c loghub -n "__fish_loghub_using_subcommand stats" -s o -l output -d 'Output format (table or json)' -r -f -a "table\t''
-raw\t''
+complete -c loghub -n "__fish_loghub_using_subcommand stats" -s o -l output -d 'Output format: table, json (pretty) or ndjson (one line) [default: table on a terminal, json when piped]' -r -f -a "table\t''
 json\t''
 ndjson\t''"
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
@@ -162,8 +161,8 @@ complete -c loghub -n "__fish_loghub_using_subcommand trace" -s V -l version -d 
 complete -c loghub -n "__fish_loghub_using_subcommand tail" -l level -d 'Level filter: error, a list warn,error, or >=warn' -r
 complete -c loghub -n "__fish_loghub_using_subcommand tail" -l service -d 'Service filter (comma list)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand tail" -l host -d 'Host filter (comma list)' -r
-complete -c loghub -n "__fish_loghub_using_subcommand tail" -l since -d 'From this time: 15m, 2h, 7d, or a time' -r
-complete -c loghub -n "__fish_loghub_using_subcommand tail" -l until -d 'Up to this time' -r
+complete -c loghub -n "__fish_loghub_using_subcommand tail" -l since -d 'From this time: 15m, 2h, 7d, "2 hours ago", -1h, today, yesterday, or a time' -r
+complete -c loghub -n "__fish_loghub_using_subcommand tail" -l until -d 'Up to this time (the same forms)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand tail" -l text -d 'Full-text search (the term form is q=TEXT)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand tail" -l count -d 'Exit after this many records' -r
 complete -c loghub -n "__fish_loghub_using_subcommand tail" -s o -l output -d 'Output format (default: raw lines on a terminal, ndjson when piped)' -r -f -a "table\t''
@@ -196,7 +195,7 @@ complete -c loghub -n "__fish_loghub_using_subcommand dlq; and not __fish_seen_s
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -f -a "list" -d 'List spooled batches: file, target, records, age, attempts, last error'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -f -a "show" -d 'Print the records of one spooled file as NDJSON'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -f -a "replay" -d 'Re-send spooled batches, oldest first; exit 0 when empty, 3 when files remain'
-complete -c loghub -n "__fish_loghub_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -f -a "purge" -d 'Delete spooled batches'
+complete -c loghub -n "__fish_loghub_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -f -a "purge" -d 'Delete spooled batches: those older than --older-than, or --all'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from list" -s o -l output -r -f -a "table\t''
 raw\t''
@@ -251,7 +250,8 @@ complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subco
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l color -d 'When to colour output (NO_COLOR turns it off under auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l all -d 'Also purge rejected/ and corrupt/'
+complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l all -d 'Every file, also in rejected/ and corrupt/ (with --older-than: only the older ones there too)'
+complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l dry-run -d 'Say what would be deleted, delete nothing'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s v -l verbose -d 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s h -l help -d 'Print help'
@@ -259,7 +259,7 @@ complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subco
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "list" -d 'List spooled batches: file, target, records, age, attempts, last error'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the records of one spooled file as NDJSON'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "replay" -d 'Re-send spooled batches, oldest first; exit 0 when empty, 3 when files remain'
-complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "purge" -d 'Delete spooled batches'
+complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "purge" -d 'Delete spooled batches: those older than --older-than, or --all'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c loghub -n "__fish_loghub_using_subcommand serve" -l listen -d 'Address to listen on' -r
 complete -c loghub -n "__fish_loghub_using_subcommand serve" -l store -d 'Store: local:PATH or a path (default: the embedded store\'s default path)' -r
@@ -346,5 +346,5 @@ complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_
 complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "list" -d 'List spooled batches: file, target, records, age, attempts, last error'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "show" -d 'Print the records of one spooled file as NDJSON'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "replay" -d 'Re-send spooled batches, oldest first; exit 0 when empty, 3 when files remain'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "purge" -d 'Delete spooled batches'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "purge" -d 'Delete spooled batches: those older than --older-than, or --all'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from clickhouse" -f -a "init" -d 'Create the database and table of the target (`--to clickhouse://…`) if missing'

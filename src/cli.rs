@@ -252,11 +252,11 @@ pub struct FilterArgs {
     /// Host filter (comma list)
     #[arg(long)]
     pub host: Option<String>,
-    /// From this time: 15m, 2h, 7d, or a time
-    #[arg(long)]
+    /// From this time: 15m, 2h, 7d, "2 hours ago", -1h, today, yesterday, or a time
+    #[arg(long, allow_hyphen_values = true)]
     pub since: Option<String>,
-    /// Up to this time
-    #[arg(long)]
+    /// Up to this time (the same forms)
+    #[arg(long, allow_hyphen_values = true)]
     pub until: Option<String>,
     /// Full-text search (the term form is q=TEXT)
     #[arg(long = "text", alias = "q", value_name = "TEXT")]
@@ -300,9 +300,17 @@ pub struct StatsArgs {
     /// How many top services and top errors to show
     #[arg(long, default_value_t = 10)]
     pub top: usize,
-    /// Output format (table or json)
+    /// Output format: table, json (pretty) or ndjson (one line) [default: table on a terminal, json when piped]
     #[arg(long, short, value_enum)]
-    pub output: Option<OutputFormat>,
+    pub output: Option<StatsOutput>,
+}
+
+/// What `stats` can print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatsOutput {
+    Table,
+    Json,
+    Ndjson,
 }
 
 #[derive(Debug, Args)]
@@ -362,14 +370,19 @@ pub enum DlqCommand {
         #[arg(long)]
         max_retries: Option<u32>,
     },
-    /// Delete spooled batches
+    /// Delete spooled batches: those older than --older-than, or --all
+    #[command(after_help = "Examples:\n  loghub dlq purge --older-than 7d\n  \
+loghub dlq purge --all --dry-run     # what would go\n  loghub dlq purge --all")]
     Purge {
         /// Only files older than this (7d, 12h …)
         #[arg(long, value_name = "DURATION")]
         older_than: Option<String>,
-        /// Also purge rejected/ and corrupt/
+        /// Every file, also in rejected/ and corrupt/ (with --older-than: only the older ones there too)
         #[arg(long)]
         all: bool,
+        /// Say what would be deleted, delete nothing
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 

@@ -336,6 +336,17 @@ impl Record {
     /// same bytes as its `Serialize` form, written directly because every
     /// shipped record goes through here.
     pub fn write_json(&self, out: &mut Vec<u8>) {
+        self.write_json_keys(out, b",\"traceId\":", b",\"spanId\":");
+    }
+
+    /// The record as the CLI prints it (`query`, `trace`, `tail` with
+    /// `--output json|ndjson`): SPEC §2's snake_case `trace_id` and
+    /// `span_id`, like every other field. (The HTTP API keeps `traceId`.)
+    pub fn write_cli_json(&self, out: &mut Vec<u8>) {
+        self.write_json_keys(out, b",\"trace_id\":", b",\"span_id\":");
+    }
+
+    fn write_json_keys(&self, out: &mut Vec<u8>, trace_key: &[u8], span_key: &[u8]) {
         out.reserve(self.approx_size());
         out.push(b'{');
         if let Some(id) = self.id {
@@ -356,11 +367,11 @@ impl Record {
         out.extend_from_slice(b",\"metadata\":");
         write_json_map(out, &self.metadata);
         if let Some(t) = &self.trace_id {
-            out.extend_from_slice(b",\"traceId\":");
+            out.extend_from_slice(trace_key);
             write_json_str(out, t);
         }
         if let Some(t) = &self.span_id {
-            out.extend_from_slice(b",\"spanId\":");
+            out.extend_from_slice(span_key);
             write_json_str(out, t);
         }
         out.push(b'}');

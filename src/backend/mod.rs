@@ -274,9 +274,7 @@ impl Target {
             _ if s.starts_with("clickhouse://") || s.starts_with("clickhouses://") => {
                 Target::ClickHouse(s.to_string())
             }
-            _ => bail!(
-                "unknown target '{s}': expected local, local:PATH, -, http://HOST[:PORT], https://… or clickhouse://…"
-            ),
+            _ => return Err(unknown_target(s).into()),
         })
     }
 
@@ -299,6 +297,22 @@ impl Target {
             Target::Stdout => "-".into(),
         }
     }
+}
+
+/// A `--to` value that names no target: a usage error, with the URL the
+/// user probably meant when it looks like `HOST:PORT` or a bare host.
+fn unknown_target(s: &str) -> crate::exit::UsageError {
+    let mut msg = format!(
+        "unknown target '{s}': expected local, local:PATH, -, http://HOST[:PORT], https://… or clickhouse://…"
+    );
+    let hostish = !s.is_empty()
+        && !s.contains("://")
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if hostish {
+        msg.push_str(&format!("\nhint: did you mean http://{s}?"));
+    }
+    crate::exit::UsageError(msg)
 }
 
 /// Options every backend may need to open.

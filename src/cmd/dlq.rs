@@ -43,7 +43,11 @@ pub async fn run(mut cfg: Config, args: DlqArgs) -> Result<Exit> {
             }
             replay(&cfg, &dlq, wait, all_to).await
         }
-        DlqCommand::Purge { older_than, all } => purge(&dlq, older_than.as_deref(), all, cfg.quiet),
+        DlqCommand::Purge {
+            older_than,
+            all,
+            dry_run,
+        } => purge(&dlq, older_than.as_deref(), all, dry_run, cfg.quiet),
     }
 }
 
@@ -372,7 +376,21 @@ async fn replay(cfg: &Config, dlq: &Dlq, wait: bool, all_to: Option<String>) -> 
     })
 }
 
-fn purge(dlq: &Dlq, older_than: Option<&str>, all: bool, quiet: bool) -> Result<Exit> {
+fn purge(
+    dlq: &Dlq,
+    older_than: Option<&str>,
+    all: bool,
+    dry_run: bool,
+    quiet: bool,
+) -> Result<Exit> {
+    if older_than.is_none() && !all {
+        return Err(UsageError(
+            "dlq purge deletes spooled batches for good: choose them with --older-than DURATION, \
+             or --all for every one (add --dry-run to see what would go)"
+                .into(),
+        )
+        .into());
+    }
     let min_age = older_than
         .map(|s| config::parse_duration(s).map_err(|e| UsageError(format!("--older-than: {e:#}"))))
         .transpose()?
@@ -392,6 +410,12 @@ fn purge(dlq: &Dlq, older_than: Option<&str>, all: bool, quiet: bool) -> Result<
         if created.is_some_and(|c| c > cutoff) {
             continue;
         }
+        if dry_run {
+            println!("{}", e.path.display());
+            files += 1;
+            records += e.header.as_ref().map_or(0, |h| h.records);
+            continue;
+        }
         // Never pull a file from under a replay that is sending it.
         let Some(claim) = lock::claim(&e.path)? else {
             busy += 1;
@@ -406,7 +430,10 @@ fn purge(dlq: &Dlq, older_than: Option<&str>, all: bool, quiet: bool) -> Result<
     }
     if !quiet {
         eprintln!(
-            "loghub: purged {files} files ({records} records) from {}{}",
+            "loghub: {} {} ({}) from {}{}",
+            if dry_run { "would purge" } else { "purged" },
+            crate::output::plural(files, "file", "files"),
+            crate::output::plural(records as u64, "record", "records"),
             dlq.dir().display(),
             if busy > 0 {
                 format!("; {busy} files in use were kept")

@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 
 use super::{filter_query, open_target};
-use crate::cli::{OutputFormat, StatsArgs, StatsBy};
+use crate::cli::{StatsArgs, StatsBy, StatsOutput};
 use crate::config::Config;
 use crate::exit::{Exit, UsageError};
 use crate::output::table::{align_right, keep_whole, new_table, room_left};
@@ -38,10 +38,23 @@ pub async fn run(cfg: Config, args: StatsArgs) -> Result<Exit> {
         .await
         .with_context(|| format!("reading stats from {}", backend.describe()))?;
 
-    let format = output::choose(args.output, OutputFormat::Table);
-    if matches!(format, OutputFormat::Json | OutputFormat::Ndjson) {
-        println!("{}", serde_json::to_string_pretty(&stats_json(&stats))?);
-        return Ok(Exit::Ok);
+    let format = args.output.unwrap_or_else(|| {
+        if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            StatsOutput::Table
+        } else {
+            StatsOutput::Json
+        }
+    });
+    match format {
+        StatsOutput::Json => {
+            println!("{}", serde_json::to_string_pretty(&stats_json(&stats))?);
+            return Ok(Exit::Ok);
+        }
+        StatsOutput::Ndjson => {
+            println!("{}", serde_json::to_string(&stats_json(&stats))?);
+            return Ok(Exit::Ok);
+        }
+        StatsOutput::Table => {}
     }
 
     // Per-service columns: one more (cheap, rollup-backed) stats call per top service.

@@ -22,7 +22,7 @@ impl NdjsonWriter {
 impl RecordWriter for NdjsonWriter {
     fn write(&mut self, r: &Record) -> io::Result<()> {
         self.buf.clear();
-        r.write_json(&mut self.buf);
+        r.write_cli_json(&mut self.buf);
         self.buf.push(b'\n');
         self.out.write_all(&self.buf)
     }
