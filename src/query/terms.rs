@@ -104,8 +104,8 @@ fn apply_term(q: &mut Query, term: &str, now: Micros) -> Result<(), String> {
         "service" | "services" => push_list(&mut q.services, value),
         "host" | "hostname" | "hosts" => push_list(&mut q.hosts, value),
         "trace" | "trace_id" | "traceid" => q.trace_id = Some(value.to_string()),
-        "since" | "from" => q.since = Some(parse_time(value, now)?),
-        "until" | "to" => q.until = Some(parse_time(value, now)?),
+        "since" | "from" => q.since = Some(readable(parse_time(value, now)?, value)?),
+        "until" | "to" => q.until = Some(readable(parse_time(value, now)?, value)?),
         "limit" => {
             q.limit = Some(
                 value
@@ -200,6 +200,19 @@ pub fn parse_time(value: &str, now: Micros) -> Result<Micros, String> {
         "'{value}' is not a time: expected a duration back from now (15m, 2h, 7d), \
          an RFC 3339 time (2026-01-31T12:00:00Z), a date (2026-01-31) or epoch seconds"
     ))
+}
+
+/// One rule for every store: a `since`/`until` outside the years records
+/// may carry ([`crate::record::TIME_RANGE`]) is a usage error, not a search
+/// of the whole store here and a failed request there.
+pub fn readable(t: Micros, value: &str) -> Result<Micros, String> {
+    if crate::record::TIME_RANGE.contains(&t) {
+        Ok(t)
+    } else {
+        Err(format!(
+            "'{value}' is out of range: times run from year 0000 to 9999"
+        ))
+    }
 }
 
 fn local_micros(naive: NaiveDateTime) -> Result<Micros, String> {
