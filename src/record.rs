@@ -134,6 +134,11 @@ pub fn format_time(t: Micros) -> String {
 const FAST_TIME_MIN: Micros = -62_167_219_200_000_000;
 const FAST_TIME_MAX: Micros = 253_402_300_799_999_999;
 
+/// The times a record may carry: years 0000 … 9999, what RFC 3339 writes
+/// and every store reads back. Ingest rejects a record outside it (an ack
+/// means readable), and `since`/`until` outside it are usage errors.
+pub const TIME_RANGE: std::ops::RangeInclusive<Micros> = FAST_TIME_MIN..=FAST_TIME_MAX;
+
 /// Appends [`format_time`]'s text to `out`. Hand-written for the years 0–9999
 /// because it runs once per shipped record, where chrono's general formatter
 /// cost more than the rest of the record's encoding.
