@@ -61,6 +61,8 @@ const SAFETY_SCAN: Duration = Duration::from_secs(10);
 /// A file rotated away or deleted is closed once it has been read to its
 /// end and stayed quiet this long (its writer may still be finishing).
 const ROTATE_QUIET: Duration = Duration::from_secs(5);
+/// How long a new file shorter than a fingerprint waits before it is read.
+const YOUNG_GRACE: Duration = Duration::from_millis(500);
 /// At shutdown, a partial last line this quiet is a line (else it waits).
 const PARTIAL_QUIET: Duration = Duration::from_secs(1);
 /// How long the first bytes of a truncated file are remembered, so a copy
@@ -149,6 +151,8 @@ impl Source for Follower {
 struct Tail {
     id: u64,
     path: PathBuf,
+    /// `path` with symlinks resolved (how inotify events name it).
+    real: PathBuf,
     label: Arc<str>,
     ident: Id,
     fp: u64,
@@ -195,12 +199,16 @@ struct Retired {
 
 struct Run {
     opts: Options,
+    /// The last part of each pattern (file names that may match).
+    names: Vec<glob::Pattern>,
     book: Book,
     metrics: Arc<Metrics>,
     tails: BTreeMap<u64, Tail>,
     by_ident: HashMap<Id, u64>,
     shadows: Vec<Shadow>,
     retired: Vec<Retired>,
+    /// New files waiting for a whole fingerprint (see [`YOUNG_GRACE`]).
+    young: HashMap<Id, Instant>,
     /// Paths warned about, with the reason (said once, until it changes).
     warned: HashMap<PathBuf, String>,
     waiting: HashSet<String>,
@@ -226,7 +234,14 @@ struct Run {
 impl Run {
     fn new(opts: Options, book: Book, metrics: Arc<Metrics>) -> Run {
         let (event_tx, events) = sync_channel(4096);
+        let names = opts
+            .patterns
+            .iter()
+            .filter_map(|p| Path::new(p).file_name()?.to_str())
+            .filter_map(|n| glob::Pattern::new(n).ok())
+            .collect();
         Run {
+            names,
             opts,
             book,
             metrics,
@@ -234,6 +249,7 @@ impl Run {
             by_ident: HashMap::new(),
             shadows: Vec::new(),
             retired: Vec::new(),
+            young: HashMap::new(),
             warned: HashMap::new(),
             waiting: HashSet::new(),
             done: Vec::new(),
@@ -417,7 +433,8 @@ impl Run {
             } else {
                 POLL
             };
-            if self.rescan || self.last_scan.elapsed() >= every {
+            let young_due = !self.young.is_empty() && self.last_scan.elapsed() >= YOUNG_GRACE / 2;
+            if self.rescan || young_due || self.last_scan.elapsed() >= every {
                 self.scan();
             }
             if self.last_full.elapsed() >= every {
@@ -458,17 +475,32 @@ impl Run {
             EventKind::Modify(notify::event::ModifyKind::Data(_))
         ) || matches!(ev.kind, EventKind::Access(_));
         for p in &ev.paths {
-            match self.tails.values().find(|t| &t.path == p).map(|t| t.id) {
+            let tail = self.tails.values().find(|t| &t.real == p || &t.path == p);
+            match tail.map(|t| t.id) {
                 Some(id) => {
                     self.dirty.insert(id);
+                    if !grew {
+                        self.rescan = true;
+                    }
                 }
-                None if grew && self.shadows.iter().any(|s| &s.path == p) => {}
-                None => self.rescan = true,
+                // Other files in a watched directory (syslog next to the
+                // app's logs) cost nothing; a new directory may be one a
+                // pattern looks into.
+                None if self.may_match(p) || p.is_dir() => self.rescan = true,
+                None => {}
             }
         }
-        if !grew {
+        if ev.paths.is_empty() {
             self.rescan = true;
         }
+    }
+
+    /// Whether a file's name matches the last part of some pattern.
+    fn may_match(&self, p: &Path) -> bool {
+        let Some(name) = p.file_name().and_then(|n| n.to_str()) else {
+            return true;
+        };
+        self.names.iter().any(|pat| pat.matches(name))
     }
 
     /// Expands the patterns: new files are taken up, moved ones get their
@@ -532,6 +564,8 @@ impl Run {
                 );
             }
         }
+        self.young
+            .retain(|_, since| since.elapsed() < YOUNG_GRACE * 4);
         self.shadows
             .retain(|s| std::fs::metadata(&s.path).is_ok_and(|m| Id::of(&m) == s.ident));
     }
@@ -567,6 +601,9 @@ impl Run {
             }
         }
         for (dir, recursive) in want {
+            // Watched once by its real path (inotify has one watch per
+            // directory), and events name files by it.
+            let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
             if self.watched.contains(&dir) {
                 continue;
             }
@@ -636,6 +673,7 @@ impl Run {
                     tracing::info!("{}: rotated to {}", t.path.display(), path.display());
                     t.rotations += 1;
                     t.path = path.to_path_buf();
+                    t.real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
                     t.label = path.to_string_lossy().into();
                     t.gone = None;
                     self.book.put_file(entry_of(t));
@@ -677,6 +715,16 @@ impl Run {
             return None;
         }
         self.warned.remove(path);
+        if !self.first_scan && size < FP_BYTES {
+            // A new file shorter than a fingerprint may be a copy still
+            // being written (copytruncate): it is taken up once it has a
+            // whole fingerprint or after a short grace.
+            let since = *self.young.entry(ident).or_insert_with(Instant::now);
+            if since.elapsed() < YOUNG_GRACE {
+                return None;
+            }
+        }
+        self.young.remove(&ident);
         let fl = fp_len(size);
         let fp = fingerprint(&file, fl).unwrap_or(0);
         // Content seen before (a checkpoint, or a truncated file's copy):
@@ -747,6 +795,7 @@ impl Run {
         Tail {
             id,
             path: path.to_path_buf(),
+            real: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
             label: path.to_string_lossy().into(),
             ident,
             fp: 0,

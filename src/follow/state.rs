@@ -164,9 +164,11 @@ impl Book {
                 None
             }
         };
-        inner.load(dir)?;
-        // Start clean: the replayed state as a snapshot, an empty journal.
-        inner.snapshot();
+        if inner.failing.is_none() {
+            inner.load(dir)?;
+            // Start clean: the replayed state as a snapshot, an empty journal.
+            inner.snapshot();
+        }
         Ok(Book {
             inner: Arc::new(Mutex::new(inner)),
             _lock: lock,
