@@ -38,6 +38,53 @@ pub struct Batch {
     /// in order; the target checks that they cover every record before
     /// using them (empty: the target does that work in `ingest`).
     pub pre: Vec<PreEncoded>,
+    /// Told when the batch is settled (see [`Receipt`]); shared by the parts
+    /// a batch is split into.
+    pub receipt: Option<Arc<Receipt>>,
+}
+
+/// Reports, once every copy and part of a batch is gone, that the batch is
+/// settled: acknowledged, refused for good, dropped by policy, or durably
+/// spooled. A batch whose records could be kept nowhere (the spool failed,
+/// the output closed) is marked [`Receipt::void`] first, and reports nothing.
+pub struct Receipt {
+    void: std::sync::atomic::AtomicBool,
+    settled: std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+impl Receipt {
+    pub fn new(settled: impl FnOnce() + Send + 'static) -> Arc<Self> {
+        Arc::new(Receipt {
+            void: std::sync::atomic::AtomicBool::new(false),
+            settled: std::sync::Mutex::new(Some(Box::new(settled))),
+        })
+    }
+
+    /// The batch's records were not kept: do not report it settled.
+    pub fn void(&self) {
+        self.void.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Drop for Receipt {
+    fn drop(&mut self) {
+        let f = self
+            .settled
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(f) = f
+            && !self.void.load(std::sync::atomic::Ordering::Relaxed)
+        {
+            f();
+        }
+    }
+}
+
+impl std::fmt::Debug for Receipt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Receipt")
+    }
 }
 
 /// Work a target did on a run of records ahead of delivery, on the send
@@ -52,6 +99,14 @@ impl Batch {
             records,
             ndjson: Vec::new(),
             pre: Vec::new(),
+            receipt: None,
+        }
+    }
+
+    /// The batch's records could be kept nowhere (see [`Receipt::void`]).
+    pub fn void_receipt(&self) {
+        if let Some(r) = &self.receipt {
+            r.void();
         }
     }
 

@@ -171,6 +171,7 @@ async fn handle(
             records,
             ndjson: Vec::new(),
             pre: Vec::new(),
+            receipt: None,
         };
         let outcome = st.backend.ingest(&batch).await.map_err(delivery_error)?;
         received = outcome.accepted;
