@@ -147,6 +147,15 @@ pub trait Backend: Send + Sync {
         Err(unsupported(&self.describe(), "query"))
     }
 
+    /// Every match of `q`, newest first, at most `limit` of them (`None`:
+    /// all), as one stream read in one pass: what `query --limit 0` and
+    /// large limits use instead of cursor pages. Memory stays bounded
+    /// whatever the result; dropping the stream stops the read.
+    async fn export(&self, q: &Query, limit: Option<usize>) -> Result<RecordStream> {
+        let _ = (q, limit);
+        Err(unsupported(&self.describe(), "query"))
+    }
+
     /// Aggregated counts.
     async fn stats(&self, q: &StatsQuery) -> Result<Stats> {
         let _ = q;

@@ -1,7 +1,9 @@
-//! `loghub query`: search, newest first, following cursors up to `--limit`
-//! (0 = everything, streamed page by page).
+//! `loghub query`: search, newest first. Up to a page it asks for one page;
+//! `--limit 0` (everything) and larger limits read one stream from the
+//! target ([`crate::backend::Backend::export`]), written out as it arrives.
 
 use anyhow::{Context, Result};
+use futures::StreamExt;
 
 use super::{filter_query, open_target, style};
 use crate::cli::{OutputFormat, QueryArgs};
@@ -9,7 +11,7 @@ use crate::config::Config;
 use crate::exit::Exit;
 use crate::output;
 
-/// Records per request.
+/// Limits up to this are one page; above, a stream.
 const PAGE: usize = 1000;
 
 pub async fn run(cfg: Config, args: QueryArgs) -> Result<Exit> {
@@ -18,28 +20,19 @@ pub async fn run(cfg: Config, args: QueryArgs) -> Result<Exit> {
     let backend = open_target(&cfg)?;
     let format = output::choose(args.output, OutputFormat::Table);
     let mut out = output::writer(format, style(&cfg), false);
-    let mut cursor: Option<String> = None;
-    let mut shown = 0usize;
-    loop {
-        let want = if limit == 0 {
-            PAGE
-        } else {
-            (limit - shown).min(PAGE)
-        };
-        if want == 0 {
-            break;
-        }
-        let page = backend
-            .query(&q, cursor.as_deref(), want)
+    let context = || format!("querying {}", backend.describe());
+    if limit == 0 || limit > PAGE {
+        let mut records = backend
+            .export(&q, (limit > 0).then_some(limit))
             .await
-            .with_context(|| format!("querying {}", backend.describe()))?;
+            .with_context(context)?;
+        while let Some(r) = records.next().await {
+            out.write(&r.with_context(context)?)?;
+        }
+    } else {
+        let page = backend.query(&q, None, limit).await.with_context(context)?;
         for r in &page.records {
             out.write(r)?;
-        }
-        shown += page.records.len();
-        match page.next_cursor {
-            Some(c) if !page.records.is_empty() => cursor = Some(c),
-            _ => break,
         }
     }
     out.finish()?;
