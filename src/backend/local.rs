@@ -36,15 +36,7 @@ fn blocking_stream(
 ) -> RecordStream {
     let (tx, rx) = tokio::sync::mpsc::channel(EXPORT_AHEAD);
     tokio::task::spawn_blocking(move || produce(tx));
-    tokio_stream::wrappers::ReceiverStream::new(rx)
-        .flat_map(|chunk| {
-            let (records, err) = match chunk {
-                Ok(v) => (v, None),
-                Err(e) => (Vec::new(), Some(e)),
-            };
-            futures::stream::iter(records.into_iter().map(Ok).chain(err.map(Err)))
-        })
-        .boxed()
+    super::flatten(tokio_stream::wrappers::ReceiverStream::new(rx).boxed())
 }
 
 /// Records per poll or backfill page of `tail`.
