@@ -67,6 +67,25 @@ impl HttpBackend {
         })
     }
 
+    /// The `Accept-Encoding` of a streamed read: the configured compression.
+    pub(crate) fn accept_encoding(&self) -> Option<&'static str> {
+        match self.compression {
+            Compression::Gzip => Some("gzip"),
+            Compression::Zstd => Some("zstd"),
+            Compression::None => None,
+        }
+    }
+
+    /// Another client for the same server, with the same options.
+    pub(crate) fn reopen(&self) -> Result<HttpBackend> {
+        let opts = OpenOptions {
+            api_key: self.api_key.clone(),
+            compression: Some(self.compression),
+            timeout: Some(self.timeout),
+        };
+        HttpBackend::new(&self.base, &opts)
+    }
+
     /// Maps a failed request (no response) to a delivery error naming the host.
     fn transport_error(&self, e: &reqwest::Error) -> DeliveryError {
         let mut detail = String::new();
@@ -414,6 +433,10 @@ impl Backend for HttpBackend {
 
     async fn query(&self, q: &Query, cursor: Option<&str>, limit: usize) -> Result<QueryPage> {
         self.http_query(q, cursor, limit).await
+    }
+
+    async fn export(&self, q: &Query, limit: Option<usize>) -> Result<RecordStream> {
+        self.http_export(q, limit).await
     }
 
     async fn stats(&self, q: &StatsQuery) -> Result<Stats> {

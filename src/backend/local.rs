@@ -4,6 +4,7 @@
 //! processes show up; see [`Store::tail_page`] for why polling by id is
 //! gap-free and duplicate-free.
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +23,24 @@ use crate::store::{Prepared, Store};
 
 /// How often `tail` looks for new records when it has caught up.
 pub const DEFAULT_POLL: Duration = Duration::from_millis(200);
+
+/// Records per message from an export's reading thread to its stream.
+const EXPORT_CHUNK: usize = 256;
+
+/// Chunks an export's reading thread may run ahead of its reader: what
+/// bounds the memory between them.
+const EXPORT_AHEAD: usize = 4;
+
+/// A stream of the records a blocking producer sends in chunks; the producer
+/// runs on the blocking pool and sees its sends fail once the stream is
+/// dropped.
+fn blocking_stream(
+    produce: impl FnOnce(tokio::sync::mpsc::Sender<Result<Vec<Record>>>) + Send + 'static,
+) -> RecordStream {
+    let (tx, rx) = tokio::sync::mpsc::channel(EXPORT_AHEAD);
+    tokio::task::spawn_blocking(move || produce(tx));
+    super::flatten(tokio_stream::wrappers::ReceiverStream::new(rx).boxed())
+}
 
 /// Records per poll or backfill page of `tail`.
 const TAIL_PAGE: usize = 500;
@@ -110,6 +129,37 @@ impl Backend for LocalBackend {
         let (q, cursor) = (q.clone(), cursor.map(str::to_string));
         self.read(move |s| s.query(&q, cursor.as_deref(), limit))
             .await
+    }
+
+    async fn export(&self, q: &Query, limit: Option<usize>) -> Result<RecordStream> {
+        let (store, q) = (self.store.clone(), q.clone());
+        Ok(blocking_stream(move |tx| {
+            let mut chunk = Vec::with_capacity(EXPORT_CHUNK);
+            let mut left = limit.unwrap_or(usize::MAX);
+            let mut gone = false;
+            let out = store.export(&q, |r| {
+                chunk.push(r);
+                left -= 1;
+                if chunk.len() == EXPORT_CHUNK || left == 0 {
+                    gone = tx.blocking_send(Ok(std::mem::take(&mut chunk))).is_err();
+                    chunk.reserve(EXPORT_CHUNK);
+                }
+                if gone || left == 0 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            });
+            match out {
+                Ok(()) if !chunk.is_empty() => {
+                    let _ = tx.blocking_send(Ok(chunk));
+                }
+                Ok(()) => {}
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                }
+            }
+        }))
     }
 
     async fn stats(&self, q: &StatsQuery) -> Result<Stats> {

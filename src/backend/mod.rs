@@ -9,6 +9,7 @@ pub mod clickhouse;
 pub mod http;
 mod http_read;
 pub mod local;
+pub(crate) mod ndjson_stream;
 pub mod stdout;
 
 use std::path::PathBuf;
@@ -202,6 +203,15 @@ pub trait Backend: Send + Sync {
         Err(unsupported(&self.describe(), "query"))
     }
 
+    /// Every match of `q`, newest first, at most `limit` of them (`None`:
+    /// all), as one stream read in one pass: what `query --limit 0` and
+    /// large limits use instead of cursor pages. Memory stays bounded
+    /// whatever the result; dropping the stream stops the read.
+    async fn export(&self, q: &Query, limit: Option<usize>) -> Result<RecordStream> {
+        let _ = (q, limit);
+        Err(unsupported(&self.describe(), "query"))
+    }
+
     /// Aggregated counts.
     async fn stats(&self, q: &StatsQuery) -> Result<Stats> {
         let _ = q;
@@ -291,6 +301,64 @@ impl RetentionPolicy {
 /// The error for retention on a target that keeps no data of its own.
 pub fn no_retention(target: &str) -> anyhow::Error {
     anyhow::anyhow!("target {target} keeps no records of its own: it has no retention")
+}
+
+/// A stream of records from a stream of chunks of them (how exports travel:
+/// one message per chunk, not per record); an error ends it.
+pub(crate) fn flatten(chunks: BoxStream<'static, Result<Vec<Record>>>) -> RecordStream {
+    use futures::StreamExt;
+    chunks
+        .flat_map(|chunk| {
+            let (records, err) = match chunk {
+                Ok(v) => (v, None),
+                Err(e) => (Vec::new(), Some(e)),
+            };
+            futures::stream::iter(records.into_iter().map(Ok).chain(err.map(Err)))
+        })
+        .boxed()
+}
+
+/// [`Backend::export`] by cursor pages of [`Backend::query`], for a target
+/// that cannot stream (a server without the export route).
+pub(crate) fn paged(backend: Arc<dyn Backend>, q: Query, limit: Option<usize>) -> RecordStream {
+    /// Records per page.
+    const PAGE: usize = 1000;
+    struct Pager {
+        backend: Arc<dyn Backend>,
+        q: Query,
+        cursor: Option<String>,
+        left: usize,
+        done: bool,
+    }
+    let state = Pager {
+        backend,
+        q,
+        cursor: None,
+        left: limit.unwrap_or(usize::MAX),
+        done: false,
+    };
+    let pages = futures::stream::unfold(state, |mut p| async move {
+        if p.done || p.left == 0 {
+            return None;
+        }
+        let page = p
+            .backend
+            .query(&p.q, p.cursor.as_deref(), p.left.min(PAGE))
+            .await;
+        match page {
+            Ok(page) => {
+                p.left = p.left.saturating_sub(page.records.len());
+                p.done = page.next_cursor.is_none() || page.records.is_empty();
+                p.cursor = page.next_cursor;
+                Some((Ok(page.records), p))
+            }
+            Err(e) => {
+                p.done = true;
+                Some((Err(e), p))
+            }
+        }
+    });
+    flatten(Box::pin(pages))
 }
 
 /// The error for a reading method a target does not have.

@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod error;
+mod export;
 pub mod ingest;
 #[cfg(test)]
 mod mem_tests;
@@ -114,6 +115,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/ingest/{key}", post(ingest::ingest_loggier))
         .route("/api/ingest/{key}/batch", post(ingest::ingest_loggier))
         .route("/api/v1/logs", get(read::logs))
+        .route("/api/v1/logs/export", get(read::export))
         .route("/api/v1/logs/trace/{id}", get(read::trace))
         .route("/api/v1/logs/aggregated", get(read::aggregated))
         .route("/api/v1/logs/top-services", get(read::top_services))

@@ -23,6 +23,7 @@
 
 mod block;
 mod ingest;
+mod merge;
 mod retention;
 mod rollups;
 mod schema;

@@ -245,6 +245,10 @@ impl Backend for ClickHouseBackend {
         self.ch_query(q, cursor, limit).await
     }
 
+    async fn export(&self, q: &Query, limit: Option<usize>) -> Result<RecordStream> {
+        self.ch_export(q, limit).await
+    }
+
     async fn stats(&self, q: &StatsQuery) -> Result<Stats> {
         self.ch_stats(q).await
     }
