@@ -11,6 +11,7 @@ pub mod dlq;
 pub mod exit;
 pub mod output;
 pub mod parse;
+pub mod pattern;
 pub mod pipeline;
 pub mod query;
 pub mod record;
