@@ -12,6 +12,7 @@ pub mod exit;
 pub mod follow;
 pub mod output;
 pub mod parse;
+pub mod pattern;
 pub mod pipeline;
 pub mod query;
 pub mod record;
