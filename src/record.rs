@@ -134,6 +134,11 @@ pub fn format_time(t: Micros) -> String {
 const FAST_TIME_MIN: Micros = -62_167_219_200_000_000;
 const FAST_TIME_MAX: Micros = 253_402_300_799_999_999;
 
+/// The times a record may carry: years 0000 … 9999, what RFC 3339 writes
+/// and every store reads back. Ingest rejects a record outside it (an ack
+/// means readable), and `since`/`until` outside it are usage errors.
+pub const TIME_RANGE: std::ops::RangeInclusive<Micros> = FAST_TIME_MIN..=FAST_TIME_MAX;
+
 /// Appends [`format_time`]'s text to `out`. Hand-written for the years 0–9999
 /// because it runs once per shipped record, where chrono's general formatter
 /// cost more than the rest of the record's encoding.
@@ -389,6 +394,31 @@ impl Record {
             } else {
                 32 * self.metadata.len()
             }
+    }
+
+    /// Bytes the record holds in memory, metadata values included at any
+    /// depth (unlike [`Record::approx_size`], which guesses metadata by its
+    /// key count): what byte caps on buffers and rings count, so that a
+    /// record whose bulk is one 1 MiB metadata value weighs 1 MiB.
+    pub fn mem_bytes(&self) -> usize {
+        fn value(v: &Value) -> usize {
+            24 + match v {
+                Value::String(s) => s.len(),
+                Value::Array(a) => a.iter().map(value).sum(),
+                Value::Object(m) => m.iter().map(|(k, v)| k.len() + value(v)).sum(),
+                _ => 0,
+            }
+        }
+        96 + self.message.len()
+            + self.service.len()
+            + self.host.len()
+            + self.trace_id.as_ref().map_or(0, |s| s.len())
+            + self.span_id.as_ref().map_or(0, |s| s.len())
+            + self
+                .metadata
+                .iter()
+                .map(|(k, v)| k.len() + value(v))
+                .sum::<usize>()
     }
 }
 

@@ -109,8 +109,12 @@ fn a_config_with_an_unknown_key_is_a_clear_error() {
 fn bad_targets_and_flags_are_usage_errors() {
     let sb = Sandbox::new();
     let o = sb.run(&["send", "--to", "example.com:80"], b"x\n");
-    // A usage error (issue 16), with the URL probably meant.
     assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("did you mean http://example.com:80?"),
+        "{}",
+        stderr(&o)
+    );
     assert!(
         stderr(&o).contains("unknown target 'example.com:80'"),
         "{}",

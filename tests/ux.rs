@@ -364,6 +364,10 @@ fn numeric_comparisons_on_metadata_in_the_store_and_over_http() {
                 .map(|r| r["message"].as_str().unwrap().to_string())
                 .collect();
             v.sort();
+            // The same through the export stream (`--limit 0`).
+            let o = sb.run(&["query", "--to", to, term, "--limit", "0"], b"");
+            assert_code(&o, 0);
+            assert_eq!(ndjson(&o).len(), v.len(), "{to} {term} exported");
             v
         };
         assert_eq!(

@@ -5,6 +5,7 @@ pub mod clickhouse;
 pub mod config;
 pub mod dlq;
 pub mod docs;
+pub mod follow;
 pub mod query;
 pub mod send;
 pub mod serve;

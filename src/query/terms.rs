@@ -137,8 +137,8 @@ fn apply_term(q: &mut Query, term: &str, now: Micros) -> Result<(), String> {
         "service" | "services" => push_list(&mut q.services, value),
         "host" | "hostname" | "hosts" => push_list(&mut q.hosts, value),
         "trace" | "trace_id" | "traceid" => q.trace_id = Some(value.to_string()),
-        "since" | "from" => q.since = Some(parse_time(value, now)?),
-        "until" | "to" => q.until = Some(parse_time(value, now)?),
+        "since" | "from" => q.since = Some(readable(parse_time(value, now)?, value)?),
+        "until" | "to" => q.until = Some(readable(parse_time(value, now)?, value)?),
         "limit" => {
             q.limit = Some(
                 value
@@ -275,6 +275,19 @@ fn journalctl_words(v: &str, now: Micros) -> Result<Option<Micros>, String> {
     Ok(Some(
         now.saturating_add(sign * secs.saturating_mul(1_000_000)),
     ))
+}
+
+/// One rule for every store: a `since`/`until` outside the years records
+/// may carry ([`crate::record::TIME_RANGE`]) is a usage error, not a search
+/// of the whole store here and a failed request there.
+pub fn readable(t: Micros, value: &str) -> Result<Micros, String> {
+    if crate::record::TIME_RANGE.contains(&t) {
+        Ok(t)
+    } else {
+        Err(format!(
+            "'{value}' is out of range: times run from year 0000 to 9999"
+        ))
+    }
 }
 
 fn local_micros(naive: NaiveDateTime) -> Result<Micros, String> {

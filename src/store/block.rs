@@ -251,6 +251,16 @@ pub(crate) fn decode(first_id: i64, data: &[u8], raw: &mut Vec<u8>) -> anyhow::R
 
 /// The records of a decompressed block (see [`decode`]).
 pub(crate) fn views(first_id: i64, raw: &[u8]) -> anyhow::Result<Vec<View<'_>>> {
+    Ok(spans(first_id, raw)?.into_iter().map(|(v, _)| v).collect())
+}
+
+/// The records of a decompressed block, each with the byte range of its
+/// fields after the id and time: what [`view_at`] reads back, so a reader
+/// can keep a few records of a block without keeping the block.
+pub(crate) fn spans(
+    first_id: i64,
+    raw: &[u8],
+) -> anyhow::Result<Vec<(View<'_>, std::ops::Range<usize>)>> {
     let bad = || anyhow::anyhow!("block {first_id} is corrupt");
     let mut r = Reader { buf: raw, pos: 0 };
     if r.byte().ok_or_else(bad)? != FORMAT {
@@ -261,28 +271,20 @@ pub(crate) fn views(first_id: i64, raw: &[u8]) -> anyhow::Result<Vec<View<'_>>> 
     while r.pos < raw.len() {
         id += r.varint().ok_or_else(bad)? as i64;
         time = time.wrapping_add(unzigzag(r.varint().ok_or_else(bad)?));
-        let level = *Level::ALL
-            .get(r.byte().ok_or_else(bad)? as usize)
-            .ok_or_else(bad)?;
-        let service = r.str().ok_or_else(bad)?;
-        let host = r.str().ok_or_else(bad)?;
-        let message = r.str().ok_or_else(bad)?;
-        let trace_id = r.opt_str().ok_or_else(bad)?;
-        let span_id = r.opt_str().ok_or_else(bad)?;
-        let metadata = r.str().ok_or_else(bad)?;
-        out.push(View {
-            id,
-            time,
-            level,
-            service,
-            host,
-            message,
-            trace_id,
-            span_id,
-            metadata,
-        });
+        let start = r.pos;
+        let v = r.fields(id, time).ok_or_else(bad)?;
+        out.push((v, start..r.pos));
     }
     Ok(out)
+}
+
+/// One record from the bytes of its fields (a range [`spans`] gave).
+pub(crate) fn view_at(id: i64, time: Micros, fields: &[u8]) -> Option<View<'_>> {
+    Reader {
+        buf: fields,
+        pos: 0,
+    }
+    .fields(id, time)
 }
 
 struct Reader<'a> {
@@ -291,6 +293,22 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// The fields of a record after its id and time.
+    fn fields(&mut self, id: i64, time: Micros) -> Option<View<'a>> {
+        let level = *Level::ALL.get(self.byte()? as usize)?;
+        Some(View {
+            id,
+            time,
+            level,
+            service: self.str()?,
+            host: self.str()?,
+            message: self.str()?,
+            trace_id: self.opt_str()?,
+            span_id: self.opt_str()?,
+            metadata: self.str()?,
+        })
+    }
+
     fn byte(&mut self) -> Option<u8> {
         let b = *self.buf.get(self.pos)?;
         self.pos += 1;
