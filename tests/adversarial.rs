@@ -280,3 +280,99 @@ async fn an_out_of_range_since_is_a_usage_error_on_every_store() {
         assert_eq!(r.status(), 400, "{q}");
     }
 }
+
+/// Item 6: one bad line of an NDJSON body (invalid UTF-8, invalid JSON) is
+/// rejected by its index; the other lines are stored — with the NDJSON
+/// content type and without it.
+#[tokio::test]
+async fn one_bad_ndjson_line_rejects_only_itself() {
+    let sb = Sandbox::new();
+    let srv = Server::start(&sb, sb.store(), &[]);
+    let http = reqwest::Client::new();
+    for (service, ctype) in [
+        ("typed", "application/x-ndjson"),
+        ("untyped", "application/json"),
+    ] {
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!("{}\n", json!({"service": service, "message": "a"})).as_bytes(),
+        );
+        body.extend_from_slice(b"{\"message\":\"bad \xff\xfe bytes\"}\n");
+        body.extend_from_slice(
+            format!("{}\r\n", json!({"service": service, "message": "b"})).as_bytes(),
+        );
+        body.extend_from_slice(b"{not json\n\n");
+        body.extend_from_slice(
+            format!("{}", json!({"service": service, "message": "c"})).as_bytes(),
+        );
+        let r = http
+            .post(srv.url("/api/v1/ingest"))
+            .header("content-type", ctype)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{service}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["received"], 3, "{v}");
+        assert_eq!(v["rejected"][0]["index"], 1, "{v}");
+        assert!(
+            v["rejected"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("UTF-8"),
+            "{v}"
+        );
+        assert_eq!(v["rejected"][1]["index"], 3, "{v}");
+        assert_eq!(v["rejected"].as_array().unwrap().len(), 2, "{v}");
+        assert_eq!(readable(&http, &srv, service).await, ["a", "b", "c"]);
+    }
+}
+
+/// Item 7: `total` is the number of matches, not of the page.
+#[tokio::test]
+async fn total_counts_every_match_not_the_page() {
+    let sb = Sandbox::new();
+    let srv = Server::start(&sb, sb.store(), &[]);
+    let http = reqwest::Client::new();
+    for b in 0..3 {
+        let logs: Vec<Value> = (0..1000)
+            .map(|i| {
+                let n = b * 1000 + i;
+                let word = if n % 3 == 0 { "fizz" } else { "buzz" };
+                json!({"service": if n % 2 == 0 { "even" } else { "odd" },
+                       "message": format!("{word} number {n}"),
+                       "time": 1_700_000_000 + n})
+            })
+            .collect();
+        let r = http
+            .post(srv.url("/api/v1/ingest"))
+            .json(&json!({ "logs": logs }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    for (q, want) in [
+        ("limit=5", 3000),
+        ("limit=5&service=even", 1500),
+        ("limit=5&q=fizz", 1000),
+        ("limit=5&q=fizz&service=odd", 500),
+        ("limit=5&offset=2998", 3000),
+        (
+            "limit=5&from=2023-11-14T22:13:20Z&to=2023-11-14T22:13:30Z",
+            10,
+        ),
+    ] {
+        let v: Value = http
+            .get(srv.url(&format!("/api/v1/logs?{q}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["total"], json!(want), "{q}: total of {v}");
+        assert!(v.get("totalEstimated").is_none(), "{q}");
+    }
+}
