@@ -11,6 +11,15 @@ use common::{Sandbox, Server, assert_code, stderr};
 use futures::StreamExt;
 use serde_json::{Value, json};
 
+/// A port nothing listens on (bound, then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// Peak resident memory of a process (VmHWM), in bytes.
 fn peak_rss(pid: u32) -> u64 {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -375,4 +384,49 @@ async fn total_counts_every_match_not_the_page() {
         assert_eq!(v["total"], json!(want), "{q}: total of {v}");
         assert!(v.get("totalEstimated").is_none(), "{q}");
     }
+}
+
+/// Item 8: `dlq replay --to URL` is refused with a pointer at `--all-to`
+/// (it used to be ignored, files going to their recorded target); the queue
+/// is untouched, and `--all-to` does redirect.
+#[tokio::test]
+async fn dlq_replay_refuses_to_and_points_at_all_to() {
+    let sb = Sandbox::new();
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let o = sb.run(
+        &[
+            "send",
+            "--to",
+            &dead,
+            "--max-retries",
+            "0",
+            "--drain-timeout",
+            "2s",
+            "-q",
+        ],
+        b"{\"message\":\"spooled\"}\n",
+    );
+    assert_code(&o, 3);
+    let files = || {
+        std::fs::read_dir(sb.dlq())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".ndjson.gz")
+            })
+            .count()
+    };
+    assert_eq!(files(), 1);
+    let srv = Server::start(&sb, sb.path().join("srv.db"), &[]);
+    let o = sb.run(&["dlq", "replay", "--to", &srv.base], b"");
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("--all-to"), "{}", stderr(&o));
+    assert_eq!(files(), 1, "nothing was replayed or deleted");
+    let o = sb.run(&["dlq", "replay", "--all-to", &srv.base], b"");
+    assert_code(&o, 0);
+    let http = reqwest::Client::new();
+    assert_eq!(readable(&http, &srv, "default").await, ["spooled"]);
 }
