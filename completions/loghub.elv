@@ -269,8 +269,8 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand --verbose 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
             cand -q 'No summary or progress on stderr; errors still print'
             cand --quiet 'No summary or progress on stderr; errors still print'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }

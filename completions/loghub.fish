@@ -245,7 +245,7 @@ never\t''"
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l wait -d 'Wait for another replay to finish instead of exiting'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from replay" -s v -l verbose -d 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from replay" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
-complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from replay" -s h -l help -d 'Print help'
+complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from replay" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from replay" -s V -l version -d 'Print version'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l older-than -d 'Only files older than this (7d, 12h …)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l dlq-dir -d 'Dead-letter queue directory [env: LOGHUB_DLQ_DIR]' -r -F

@@ -415,6 +415,9 @@ pub enum DlqCommand {
         file: String,
     },
     /// Re-send spooled batches, oldest first; exit 0 when empty, 3 when files remain
+    ///
+    /// Each file goes to the target it was spooled for; `--to` is refused
+    /// here (a usage error): `--all-to URL` sends every file to URL.
     Replay {
         /// Wait for another replay to finish instead of exiting
         #[arg(long)]

@@ -11,6 +11,15 @@ use common::{Sandbox, Server, assert_code, stderr};
 use futures::StreamExt;
 use serde_json::{Value, json};
 
+/// A port nothing listens on (bound, then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// Peak resident memory of a process (VmHWM), in bytes.
 fn peak_rss(pid: u32) -> u64 {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -279,4 +288,145 @@ async fn an_out_of_range_since_is_a_usage_error_on_every_store() {
             .unwrap();
         assert_eq!(r.status(), 400, "{q}");
     }
+}
+
+/// Item 6: one bad line of an NDJSON body (invalid UTF-8, invalid JSON) is
+/// rejected by its index; the other lines are stored — with the NDJSON
+/// content type and without it.
+#[tokio::test]
+async fn one_bad_ndjson_line_rejects_only_itself() {
+    let sb = Sandbox::new();
+    let srv = Server::start(&sb, sb.store(), &[]);
+    let http = reqwest::Client::new();
+    for (service, ctype) in [
+        ("typed", "application/x-ndjson"),
+        ("untyped", "application/json"),
+    ] {
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!("{}\n", json!({"service": service, "message": "a"})).as_bytes(),
+        );
+        body.extend_from_slice(b"{\"message\":\"bad \xff\xfe bytes\"}\n");
+        body.extend_from_slice(
+            format!("{}\r\n", json!({"service": service, "message": "b"})).as_bytes(),
+        );
+        body.extend_from_slice(b"{not json\n\n");
+        body.extend_from_slice(
+            format!("{}", json!({"service": service, "message": "c"})).as_bytes(),
+        );
+        let r = http
+            .post(srv.url("/api/v1/ingest"))
+            .header("content-type", ctype)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{service}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["received"], 3, "{v}");
+        assert_eq!(v["rejected"][0]["index"], 1, "{v}");
+        assert!(
+            v["rejected"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("UTF-8"),
+            "{v}"
+        );
+        assert_eq!(v["rejected"][1]["index"], 3, "{v}");
+        assert_eq!(v["rejected"].as_array().unwrap().len(), 2, "{v}");
+        assert_eq!(readable(&http, &srv, service).await, ["a", "b", "c"]);
+    }
+}
+
+/// Item 7: `total` is the number of matches, not of the page.
+#[tokio::test]
+async fn total_counts_every_match_not_the_page() {
+    let sb = Sandbox::new();
+    let srv = Server::start(&sb, sb.store(), &[]);
+    let http = reqwest::Client::new();
+    for b in 0..3 {
+        let logs: Vec<Value> = (0..1000)
+            .map(|i| {
+                let n = b * 1000 + i;
+                let word = if n % 3 == 0 { "fizz" } else { "buzz" };
+                json!({"service": if n % 2 == 0 { "even" } else { "odd" },
+                       "message": format!("{word} number {n}"),
+                       "time": 1_700_000_000 + n})
+            })
+            .collect();
+        let r = http
+            .post(srv.url("/api/v1/ingest"))
+            .json(&json!({ "logs": logs }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    for (q, want) in [
+        ("limit=5", 3000),
+        ("limit=5&service=even", 1500),
+        ("limit=5&q=fizz", 1000),
+        ("limit=5&q=fizz&service=odd", 500),
+        ("limit=5&offset=2998", 3000),
+        (
+            "limit=5&from=2023-11-14T22:13:20Z&to=2023-11-14T22:13:30Z",
+            10,
+        ),
+    ] {
+        let v: Value = http
+            .get(srv.url(&format!("/api/v1/logs?{q}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["total"], json!(want), "{q}: total of {v}");
+        assert!(v.get("totalEstimated").is_none(), "{q}");
+    }
+}
+
+/// Item 8: `dlq replay --to URL` is refused with a pointer at `--all-to`
+/// (it used to be ignored, files going to their recorded target); the queue
+/// is untouched, and `--all-to` does redirect.
+#[tokio::test]
+async fn dlq_replay_refuses_to_and_points_at_all_to() {
+    let sb = Sandbox::new();
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let o = sb.run(
+        &[
+            "send",
+            "--to",
+            &dead,
+            "--max-retries",
+            "0",
+            "--drain-timeout",
+            "2s",
+            "-q",
+        ],
+        b"{\"message\":\"spooled\"}\n",
+    );
+    assert_code(&o, 3);
+    let files = || {
+        std::fs::read_dir(sb.dlq())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".ndjson.gz")
+            })
+            .count()
+    };
+    assert_eq!(files(), 1);
+    let srv = Server::start(&sb, sb.path().join("srv.db"), &[]);
+    let o = sb.run(&["dlq", "replay", "--to", &srv.base], b"");
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("--all-to"), "{}", stderr(&o));
+    assert_eq!(files(), 1, "nothing was replayed or deleted");
+    let o = sb.run(&["dlq", "replay", "--all-to", &srv.base], b"");
+    assert_code(&o, 0);
+    let http = reqwest::Client::new();
+    assert_eq!(readable(&http, &srv, "default").await, ["spooled"]);
 }

@@ -32,6 +32,17 @@ pub async fn run(mut cfg: Config, args: DlqArgs) -> Result<Exit> {
             timeout,
             max_retries,
         } => {
+            // Each file goes to the target it was spooled for; a global
+            // `--to` silently doing nothing here misled users into thinking
+            // they had redirected the queue.
+            if cfg.target_source == "flag --to" {
+                return Err(UsageError(format!(
+                    "dlq replay sends each file to the target it was spooled for and ignores --to {}; \
+                     use --all-to {} to send every file there instead",
+                    cfg.target, cfg.target
+                ))
+                .into());
+            }
             // The replay's own limits: a cron job may want a short timeout and
             // few retries, the next run tries again anyway.
             if let Some(t) = timeout {

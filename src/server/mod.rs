@@ -16,6 +16,7 @@ mod mem_tests;
 pub mod metrics;
 pub mod read;
 pub mod stream;
+pub mod total;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -109,14 +109,22 @@ pub async fn logs(
         }
         r.write_json(&mut body);
     }
-    let total = page.total.unwrap_or(offset as u64 + shown);
-    let tail = json!({
+    let (total, estimated) = match page.total {
+        Some(t) => (t, false),
+        None => {
+            super::total::total(&st, &q, offset as u64, shown, page.next_cursor.is_some()).await
+        }
+    };
+    let mut tail = json!({
         "total": total,
         "hasMore": page.next_cursor.is_some(),
         "limit": limit,
         "offset": offset,
         "nextCursor": page.next_cursor,
     });
+    if estimated {
+        tail["totalEstimated"] = json!(true);
+    }
     // `tail` is an object: splice its members after the list.
     let tail = tail.to_string();
     body.extend_from_slice(b"],");
