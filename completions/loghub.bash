@@ -1012,7 +1012,7 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__send)
-            opts="-v -q -h -V --format --multiline --timezone --service --env --tag --trace-id --host --level --min-level --redact --redact-pattern --no-default-redact --tee --max-line-bytes --batch-size --batch-bytes --flush-interval --compression --concurrency --max-retries --timeout --breaker-threshold --breaker-reset --max-buffer --on-full --durable --drain-timeout --dlq-dir --stats-json --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            opts="-F -v -q -h -V --format --multiline --timezone --service --env --tag --trace-id --host --level --min-level --redact --redact-pattern --no-default-redact --tee --max-line-bytes --batch-size --batch-bytes --flush-interval --compression --concurrency --max-retries --timeout --breaker-threshold --breaker-reset --max-buffer --on-full --durable --drain-timeout --dlq-dir --stats-json --follow --start-at --state-dir --max-open-files --poll --url --to --api-key --profile --config --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1123,6 +1123,18 @@ _loghub() {
                     return 0
                     ;;
                 --stats-json)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --start-at)
+                    COMPREPLY=($(compgen -W "beginning end" -- "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-open-files)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

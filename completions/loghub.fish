@@ -81,6 +81,10 @@ drop-oldest\t''"
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l drain-timeout -d 'At the end, wait this long for deliveries before spooling the rest' -r
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l dlq-dir -d 'Dead-letter queue directory [env: LOGHUB_DLQ_DIR]' -r -F
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l stats-json -d 'Write the end-of-run summary as JSON to this file' -r -F
+complete -c loghub -n "__fish_loghub_using_subcommand send" -l start-at -d 'Where files found at start without a checkpoint are read from (files that appear later are read from their beginning)' -r -f -a "beginning\t''
+end\t''"
+complete -c loghub -n "__fish_loghub_using_subcommand send" -l state-dir -d 'Checkpoint directory (default: <data dir>/loghub/follow; one subdirectory per target)' -r -F
+complete -c loghub -n "__fish_loghub_using_subcommand send" -l max-open-files -d 'Open file handles kept at most; idle files beyond are opened again when they grow' -r
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
@@ -91,6 +95,8 @@ never\t''"
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l no-default-redact -d 'Turn off the default redaction list and built-in patterns'
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l tee -d 'Copy every input line to stdout unchanged'
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l durable -d 'Spool every record to disk as it is read; it leaves the spool only when acknowledged'
+complete -c loghub -n "__fish_loghub_using_subcommand send" -s F -l follow -d 'Keep following the FILEs (paths, or quoted globs expanded by loghub) as they grow, appear and rotate, until SIGINT/SIGTERM; checkpoints move only past delivered or spooled records'
+complete -c loghub -n "__fish_loghub_using_subcommand send" -l poll -d 'Look for changes every second instead of using inotify'
 complete -c loghub -n "__fish_loghub_using_subcommand send" -s v -l verbose -d 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
 complete -c loghub -n "__fish_loghub_using_subcommand send" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
 complete -c loghub -n "__fish_loghub_using_subcommand send" -s h -l help -d 'Print help'
