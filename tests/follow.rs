@@ -559,3 +559,33 @@ fn bad_input_is_named_and_the_other_files_keep_flowing() {
     let cut: Vec<&str> = out.lines().filter(|l| l.contains("_truncated")).collect();
     assert_eq!(cut.len(), 1, "the huge line is one truncated record");
 }
+
+/// The embedded store as the target (it de-duplicates by batch id too):
+/// a `kill -9` and a restart, and every line is stored once.
+#[test]
+fn follows_into_the_embedded_store_across_kill_9() {
+    let sb = Sandbox::new();
+    let dir = logs_dir(&sb);
+    let path = dir.join("app.log");
+    finish_writer(writer(&path, 1, 3000, 0, 0, "none"));
+    let query = |sb: &Sandbox| {
+        let out = sb
+            .cmd(&["query", "--limit", "0", "--output", "ndjson"])
+            .output()
+            .unwrap();
+        seqs_of(&String::from_utf8_lossy(&out.stdout))
+    };
+    let f = Follow::start(&sb, &["logs/app.log"]);
+    wait_for(Duration::from_secs(30), "some records in the store", || {
+        !query(&sb).is_empty()
+    });
+    f.kill9();
+    finish_writer(writer(&path, 3001, 4000, 0, 0, "none"));
+    let f = Follow::start(&sb, &["logs/app.log"]);
+    wait_for(Duration::from_secs(30), "every record in the store", || {
+        query(&sb).len() >= 4000
+    });
+    let (code, log, _) = f.term();
+    assert_eq!(code, Some(0), "{log}");
+    assert_exactly_once(&query(&sb), 4000, &log);
+}

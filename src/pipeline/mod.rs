@@ -971,6 +971,65 @@ impl BatchBuilder {
 mod tests {
     use super::*;
 
+    struct Spans(Mutex<Vec<(String, Vec<source::Span>)>>);
+
+    impl source::Ledger for Spans {
+        fn cut(&self, batch: &mut Batch, spans: Vec<source::Span>) {
+            self.0.lock().unwrap().push((batch.id.clone(), spans));
+        }
+    }
+
+    fn parsed(n: usize, span: (u64, u64), batch: Option<&str>) -> Parsed {
+        Parsed {
+            seq: 0,
+            records: (0..n)
+                .map(|i| Record {
+                    message: format!("m{i}"),
+                    ..Record::default()
+                })
+                .collect(),
+            ndjson: Vec::new(),
+            ends: Vec::new(),
+            pre: None,
+            origin: Some(Box::new(Origin {
+                files: Vec::new(),
+                spans: vec![source::Span {
+                    file: 1,
+                    start: span.0,
+                    end: span.1,
+                }],
+                batch: batch.map(str::to_string),
+            })),
+        }
+    }
+
+    #[test]
+    fn a_source_chunk_is_never_cut_and_its_spans_reach_the_ledger_with_the_batch() {
+        let d = DeliveryConfig {
+            batch_size: 10,
+            ..DeliveryConfig::default()
+        };
+        let mut b = BatchBuilder::new(&d, Arc::new(Buffers::default()));
+        let ledger = Arc::new(Spans(Mutex::new(Vec::new())));
+        b.ledger = Some(ledger.clone());
+        assert!(b.push(parsed(6, (0, 60), None)).is_empty());
+        // 6 + 6 > 10: the open batch closes before the chunk, not inside it.
+        let done = b.push(parsed(6, (60, 120), None));
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].len(), 6);
+        // A re-sent batch is a batch of its own, under its id.
+        let done = b.push(parsed(3, (120, 150), Some("again")));
+        assert_eq!(done.iter().map(Batch::len).collect::<Vec<_>>(), vec![6, 3]);
+        assert_eq!(done[1].id, "again");
+        let cut = ledger.0.lock().unwrap();
+        let spans: Vec<(u64, u64)> = cut
+            .iter()
+            .map(|(_, s)| (s[0].start, s.last().unwrap().end))
+            .collect();
+        assert_eq!(spans, vec![(0, 60), (60, 120), (120, 150)]);
+        assert_eq!(cut[2].0, "again");
+    }
+
     #[test]
     fn buffers_come_back_empty_with_room_and_stay_bounded() {
         let b = Buffers::default();
