@@ -397,6 +397,7 @@ fn real_log_accuracy() {
             .zip(&truth)
             .filter(|(r, t)| field(r, "time") == t[2])
             .count();
+        #[allow(clippy::disallowed_macros)] // the figures are for whoever runs it
         println!(
             "{name:<10} levels {levels}/{n} ({:.2}%)  times {times}/{n} ({:.2}%)",
             100.0 * levels as f64 / truth.len() as f64,

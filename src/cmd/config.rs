@@ -9,7 +9,7 @@ use crate::exit::Exit;
 pub fn run(cfg: Config, args: ConfigArgs) -> Result<Exit> {
     let v = cfg.masked_json();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        crate::output::print(format_args!("{}\n", serde_json::to_string_pretty(&v)?))?;
         return Ok(Exit::Ok);
     }
     let mut out = String::new();
@@ -58,6 +58,6 @@ pub fn run(cfg: Config, args: ConfigArgs) -> Result<Exit> {
         d["max_buffer"],
         d["on_full"].as_str().unwrap_or("")
     );
-    print!("{out}");
+    crate::output::print(format_args!("{out}"))?;
     Ok(Exit::Ok)
 }

@@ -128,12 +128,11 @@ fn list(dlq: &Dlq, output: Option<OutputFormat>) -> Result<Exit> {
                 }
             }
         }
-        println!("{t}");
-        println!(
-            "{} files, {total} records in {}",
+        crate::output::print(format_args!(
+            "{t}\n{} files, {total} records in {}\n",
             entries.len(),
             dlq.dir().display()
-        );
+        ))?;
     }
     if !rejected.is_empty() {
         let n: usize = rejected
@@ -141,13 +140,16 @@ fn list(dlq: &Dlq, output: Option<OutputFormat>) -> Result<Exit> {
             .filter_map(|e| e.header.as_ref().ok())
             .map(|h| h.records)
             .sum();
-        println!(
-            "rejected/: {} files, {n} records refused for good",
+        crate::output::print(format_args!(
+            "rejected/: {} files, {n} records refused for good\n",
             rejected.len()
-        );
+        ))?;
     }
     if !corrupt.is_empty() {
-        println!("corrupt/: {} files quarantined (unreadable)", corrupt.len());
+        crate::output::print(format_args!(
+            "corrupt/: {} files quarantined (unreadable)\n",
+            corrupt.len()
+        ))?;
     }
     Ok(Exit::Ok)
 }

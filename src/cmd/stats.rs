@@ -41,7 +41,10 @@ pub async fn run(cfg: Config, args: StatsArgs) -> Result<Exit> {
 
     let format = output::choose(args.output, OutputFormat::Table);
     if matches!(format, OutputFormat::Json | OutputFormat::Ndjson) {
-        println!("{}", serde_json::to_string_pretty(&stats_json(&stats))?);
+        output::print(format_args!(
+            "{}\n",
+            serde_json::to_string_pretty(&stats_json(&stats))?
+        ))?;
         return Ok(Exit::Ok);
     }
 
@@ -80,7 +83,10 @@ pub async fn run(cfg: Config, args: StatsArgs) -> Result<Exit> {
             }
         }
     }
-    print!("{}", render(&stats, &columns, cfg.color, output::width()));
+    output::print(format_args!(
+        "{}",
+        render(&stats, &columns, cfg.color, output::width())
+    ))?;
     Ok(Exit::Ok)
 }
 
