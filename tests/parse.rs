@@ -373,6 +373,7 @@ fn message_redaction_and_default_level() {
 /// `cargo test --test parse -- --ignored --nocapture real_log_accuracy`.
 #[test]
 #[ignore]
+#[allow(clippy::disallowed_macros)] // the figures are for whoever runs it
 fn real_log_accuracy() {
     let dir = PathBuf::from(
         std::env::var("LOGHUB_REAL_LOGS").unwrap_or("/work/shared/fixtures/real-logs".into()),
@@ -397,7 +398,6 @@ fn real_log_accuracy() {
             .zip(&truth)
             .filter(|(r, t)| field(r, "time") == t[2])
             .count();
-        #[allow(clippy::disallowed_macros)] // the figures are for whoever runs it
         println!(
             "{name:<10} levels {levels}/{n} ({:.2}%)  times {times}/{n} ({:.2}%)",
             100.0 * levels as f64 / truth.len() as f64,
