@@ -1,4 +1,3 @@
-#![allow(clippy::disallowed_macros)] // a benchmark prints its figures
 //! Benchmark of the embedded store: ingest speed with full-text indexing, and
 //! the read paths a user waits on (newest matches of a two-word full-text
 //! query, a level+service filter, a metadata filter, a trace, `stats

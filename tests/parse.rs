@@ -373,7 +373,6 @@ fn message_redaction_and_default_level() {
 /// `cargo test --test parse -- --ignored --nocapture real_log_accuracy`.
 #[test]
 #[ignore]
-#[allow(clippy::disallowed_macros)] // the figures are for whoever runs it
 fn real_log_accuracy() {
     let dir = PathBuf::from(
         std::env::var("LOGHUB_REAL_LOGS").unwrap_or("/work/shared/fixtures/real-logs".into()),

@@ -13,8 +13,15 @@ use common::{Sandbox, Server, assert_code, stderr};
 /// Runs `loghub ARGS` with stdout a pipe whose reading end is already
 /// closed, so the first write fails with EPIPE.
 fn closed_pipe(sb: &Sandbox, args: &[&str]) -> std::process::Output {
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: `pipe` fills both descriptors; the reading one is closed at
+    // once and the writing one owned by the File from here on.
+    let writer = unsafe {
+        assert_eq!(libc::pipe(fds.as_mut_ptr()), 0);
+        libc::close(fds[0]);
+        std::fs::File::from_raw_fd(fds[1])
+    };
     sb.cmd(args)
         .stdout(writer)
         .stderr(Stdio::piped())

@@ -34,7 +34,7 @@ pub struct Style {
 /// Writes to stdout and flushes. A closed pipe (`loghub stats | head -1`)
 /// comes back as an error that `main` turns into a quiet exit 0, where
 /// `print!` would panic: every command prints through this or a
-/// [`RecordWriter`] (clippy.toml forbids `print!` and `println!`).
+/// [`RecordWriter`] (`clippy::print_stdout` forbids `print!` in the library).
 pub fn print(args: std::fmt::Arguments<'_>) -> io::Result<()> {
     let mut out = io::stdout().lock();
     out.write_fmt(args)?;
