@@ -39,7 +39,7 @@ complete -c loghub -n "__fish_loghub_needs_command" -f -a "send" -d 'Ship logs f
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "query" -d 'Search logs, newest first (terms: key=value, bare words are full text)'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "stats" -d 'Aggregate counts by time bucket and level, top services and top errors'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "trace" -d 'Show one request across services, oldest first, with offsets'
-complete -c loghub -n "__fish_loghub_needs_command" -f -a "tail" -d 'Follow new matching records as they arrive'
+complete -c loghub -n "__fish_loghub_needs_command" -f -a "tail" -d 'Follow new matching records as they arrive. Over HTTP a server that is not there (yet) is waited for, with backoff and a line on stderr at most every 5 s saying why; a refusal (401, 403, 404) exits 1 with the reason'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "dlq" -d 'Inspect and replay the dead-letter queue of batches that were not delivered'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "config" -d 'Print the resolved configuration (secrets masked); `config path`, `config init`'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "clickhouse" -d 'Manage a ClickHouse target (create its schema)'
@@ -107,7 +107,7 @@ complete -c loghub -n "__fish_loghub_using_subcommand query" -l host -d 'Host fi
 complete -c loghub -n "__fish_loghub_using_subcommand query" -l since -d 'From this time: 15m, 2h, 7d, "2 hours ago", -1h, today, yesterday, or a time' -r
 complete -c loghub -n "__fish_loghub_using_subcommand query" -l until -d 'Up to this time (the same forms)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand query" -l text -d 'Full-text search (the term form is q=TEXT)' -r
-complete -c loghub -n "__fish_loghub_using_subcommand query" -s n -l limit -d 'How many records in all (0 = all, streamed) [default: 100]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand query" -s n -l limit -d 'How many records in all (0 = all) [default: 100]. Above 1000 the target sends one stream, written out as it arrives, in bounded memory' -r
 complete -c loghub -n "__fish_loghub_using_subcommand query" -s o -l output -d 'Output format (default: table on a terminal, ndjson when piped)' -r -f -a "table\t''
 raw\t''
 json\t''
@@ -370,7 +370,7 @@ complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_
 complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "query" -d 'Search logs, newest first (terms: key=value, bare words are full text)'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "stats" -d 'Aggregate counts by time bucket and level, top services and top errors'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "trace" -d 'Show one request across services, oldest first, with offsets'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "tail" -d 'Follow new matching records as they arrive'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "tail" -d 'Follow new matching records as they arrive. Over HTTP a server that is not there (yet) is waited for, with backoff and a line on stderr at most every 5 s saying why; a refusal (401, 403, 404) exits 1 with the reason'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "dlq" -d 'Inspect and replay the dead-letter queue of batches that were not delivered'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "config" -d 'Print the resolved configuration (secrets masked); `config path`, `config init`'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "clickhouse" -d 'Manage a ClickHouse target (create its schema)'

@@ -109,7 +109,9 @@ loghub stats --since 7d --interval 1d --by service\n  loghub stats service=api -
     /// Show one request across services, oldest first, with offsets
     #[command(after_help = "Example:\n  loghub trace 4bf92f3577b34da6a3ce929d0e0e4736")]
     Trace(TraceArgs),
-    /// Follow new matching records as they arrive
+    /// Follow new matching records as they arrive. Over HTTP a server that is
+    /// not there (yet) is waited for, with backoff and a line on stderr at most
+    /// every 5 s saying why; a refusal (401, 403, 404) exits 1 with the reason
     #[command(after_help = "Examples:\n  loghub tail --level error\n  \
 loghub tail service=api --since 10m\n  loghub tail --to http://127.0.0.1:8431 --count 10")]
     Tail(TailArgs),
@@ -326,7 +328,8 @@ pub struct FilterArgs {
 pub struct QueryArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
-    /// How many records in all (0 = all, streamed) [default: 100]
+    /// How many records in all (0 = all) [default: 100]. Above 1000 the
+    /// target sends one stream, written out as it arrives, in bounded memory
     #[arg(long, short = 'n', value_name = "N")]
     pub limit: Option<usize>,
     /// Oldest first (the newest N records, in the order they happened)

@@ -236,29 +236,61 @@ impl HttpBackend {
                 pairs.append_pair(&k, &v);
             }
         }
-        let mut builder = es::ClientBuilder::for_url(url.as_str())
-            .map_err(|e| anyhow!("invalid stream URL: {e}"))?
-            .reconnect(
-                es::ReconnectOptions::reconnect(true)
-                    .retry_initial(false)
-                    .delay(Duration::from_millis(250))
-                    .backoff_factor(2)
-                    .delay_max(Duration::from_secs(30))
-                    .build(),
-            );
+        let connector = Connector {
+            url: url.to_string(),
+            api_key: self.api_key.clone(),
+        };
+        let resume = start.after_id.map(|id| id.to_string());
+        // A malformed URL or key fails here, before anything is streamed.
+        let client = connector.connect(resume.as_deref())?;
+        let state = TailState {
+            events: client.stream(),
+            _client: client,
+            connector,
+            resume,
+            last_id: start.after_id.unwrap_or(i64::MIN),
+            base: self.base.clone(),
+            done: false,
+            said: None,
+            delay: FIRST_DELAY,
+        };
+        Ok(futures::stream::unfold(state, TailState::next).boxed())
+    }
+}
+
+/// The first wait before connecting again; it doubles up to [`MAX_DELAY`]
+/// and starts over once a connection is made.
+const FIRST_DELAY: Duration = Duration::from_millis(250);
+const MAX_DELAY: Duration = Duration::from_secs(30);
+/// At most one "cannot reach … retrying" line this often.
+const SAY_EVERY: Duration = Duration::from_secs(5);
+
+/// Makes SSE clients for one stream URL. Each connection is a client of its
+/// own, made here: reconnecting ourselves (rather than inside the client,
+/// which retries silently) is how `tail` can say why it is waiting.
+struct Connector {
+    url: String,
+    api_key: Option<String>,
+}
+
+impl Connector {
+    fn connect(&self, last_event_id: Option<&str>) -> Result<Box<dyn es::Client>> {
+        let mut builder = es::ClientBuilder::for_url(&self.url)
+            .map_err(|e| anyhow!("invalid stream URL {}: {e}", self.url))?
+            .reconnect(es::ReconnectOptions::reconnect(false).build());
         if let Some(k) = &self.api_key {
             builder = builder
                 .header("X-API-Key", k)
                 .map_err(|e| anyhow!("invalid API key: {e}"))?;
         }
-        if let Some(id) = start.after_id {
+        if let Some(id) = last_event_id {
             builder = builder.last_event_id(id.to_string());
         }
         let transport = launchdarkly_sdk_transport::HyperTransport::builder()
             .connect_timeout(Duration::from_secs(10))
             // Heartbeats come every 15 s: a silent minute means a dead link.
             .read_timeout(Duration::from_secs(60));
-        let client: Box<dyn es::Client> = if url.scheme() == "https" {
+        Ok(if self.url.starts_with("https:") {
             Box::new(
                 builder.build_with_transport(
                     transport
@@ -274,25 +306,23 @@ impl HttpBackend {
                         .context("setting up the stream's HTTP client")?,
                 ),
             )
-        };
-        let state = TailState {
-            events: client.stream(),
-            _client: client,
-            last_id: start.after_id.unwrap_or(i64::MIN),
-            base: self.base.clone(),
-            done: false,
-        };
-        Ok(futures::stream::unfold(state, TailState::next).boxed())
+        })
     }
 }
 
 struct TailState {
     events: es::BoxStream<es::Result<es::SSE>>,
     _client: Box<dyn es::Client>,
+    connector: Connector,
+    /// The id of the last event seen, sent as `Last-Event-ID` on reconnect.
+    resume: Option<String>,
     /// The last record yielded; anything at or below it is a repeat.
     last_id: i64,
     base: String,
     done: bool,
+    /// When the last "retrying" line was printed.
+    said: Option<std::time::Instant>,
+    delay: Duration,
 }
 
 impl TailState {
@@ -301,8 +331,28 @@ impl TailState {
             return None;
         }
         loop {
-            match self.events.next().await? {
+            let Some(item) = self.events.next().await else {
+                // The connection ended (or never began): wait, then connect
+                // again from the last event seen, until the user stops us.
+                tokio::time::sleep(self.delay).await;
+                self.delay = (self.delay * 2).min(MAX_DELAY);
+                match self.connector.connect(self.resume.as_deref()) {
+                    Ok(c) => {
+                        self.events = c.stream();
+                        self._client = c;
+                    }
+                    Err(e) => {
+                        self.done = true;
+                        return Some((Err(e), self));
+                    }
+                }
+                continue;
+            };
+            match item {
                 Ok(es::SSE::Event(ev)) => {
+                    if ev.id.is_some() {
+                        self.resume.clone_from(&ev.id);
+                    }
                     let v: Value = match serde_json::from_str(&ev.data) {
                         Ok(v) => v,
                         Err(_) => continue,
@@ -334,7 +384,13 @@ impl TailState {
                     }
                     return Some((Ok(r), self));
                 }
-                Ok(es::SSE::Connected(_)) | Ok(es::SSE::Comment(_)) => {}
+                Ok(es::SSE::Connected(_)) => {
+                    if self.said.take().is_some() {
+                        eprintln!("loghub: connected to {}", self.base);
+                    }
+                    self.delay = FIRST_DELAY;
+                }
+                Ok(es::SSE::Comment(_)) => {}
                 Err(es::Error::UnexpectedResponse(resp, _))
                     if (400..500).contains(&resp.status())
                         && !matches!(resp.status(), 408 | 429) =>
@@ -343,6 +399,7 @@ impl TailState {
                     let hint = match resp.status() {
                         401 => " (is the API key right?)",
                         403 => " (reading needs a full key)",
+                        404 => " (is this a loghub server?)",
                         _ => "",
                     };
                     let e = anyhow!(
@@ -352,20 +409,41 @@ impl TailState {
                     );
                     return Some((Err(e), self));
                 }
-                Err(e) if self.last_id == i64::MIN && is_initial(&e) => {
-                    // The first connection failed: nothing to resume, say so.
+                Err(e) if is_initial(&e) => {
                     self.done = true;
                     let e = anyhow!("cannot stream from {}: {e}", self.base);
                     return Some((Err(e), self));
                 }
-                Err(_) => {
-                    // The client reconnects by itself (with backoff and
-                    // Last-Event-ID); tell the user why the output paused.
-                    eprintln!("loghub: reconnecting…");
+                Err(e) => {
+                    // Say why the output paused, but not on every attempt.
+                    if self.said.is_none_or(|t| t.elapsed() >= SAY_EVERY) {
+                        self.said = Some(std::time::Instant::now());
+                        eprintln!(
+                            "loghub: cannot reach {}: {}; retrying…",
+                            self.base,
+                            reason(&e)
+                        );
+                    }
                 }
             }
         }
     }
+}
+
+/// Why a stream attempt failed, down to the root cause (`connection
+/// refused`, `timed out`).
+fn reason(e: &es::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    // es::Error has an inherent `source` (its trait one says nothing).
+    let mut src = e.source();
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !parts.iter().any(|p| p.contains(&t)) {
+            parts.push(t);
+        }
+        src = s.source();
+    }
+    parts.join(": ")
 }
 
 /// Errors the client does not retry on its first connection.

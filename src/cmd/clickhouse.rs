@@ -36,7 +36,7 @@ pub async fn run(cfg: Config, args: ClickhouseArgs) -> Result<Exit> {
                 .await
                 .with_context(|| format!("creating the schema in {describe}"))?;
             for s in &statements {
-                println!("{s};\n");
+                crate::output::print(format_args!("{s};\n\n"))?;
             }
             eprintln!("loghub: schema ready in {describe} (ClickHouse {version})");
             Ok(Exit::Ok)

@@ -49,7 +49,7 @@ pub fn file_command(c: &ConfigCommand, explicit: Option<&Path>) -> Result<Exit> 
     };
     match c {
         ConfigCommand::Path => {
-            println!("{}", path.display());
+            crate::output::print(format_args!("{}\n", path.display()))?;
         }
         ConfigCommand::Init => {
             if path.exists() {
@@ -73,7 +73,7 @@ pub fn file_command(c: &ConfigCommand, explicit: Option<&Path>) -> Result<Exit> 
 pub fn run(cfg: Config, args: ConfigArgs) -> Result<Exit> {
     let v = cfg.masked_json();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        crate::output::print(format_args!("{}\n", serde_json::to_string_pretty(&v)?))?;
         return Ok(Exit::Ok);
     }
     let mut out = String::new();
@@ -129,6 +129,6 @@ pub fn run(cfg: Config, args: ConfigArgs) -> Result<Exit> {
         d["max_buffer"],
         d["on_full"].as_str().unwrap_or("")
     );
-    print!("{out}");
+    crate::output::print(format_args!("{out}"))?;
     Ok(Exit::Ok)
 }

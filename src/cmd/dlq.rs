@@ -182,15 +182,15 @@ fn list(dlq: &Dlq, output: Option<OutputFormat>) -> Result<Exit> {
         let n = shown.column_count();
         keep_whole(&mut shown, &(0..n - 1).collect::<Vec<_>>());
         align_right(&mut shown, [n - 4, n - 2]);
-        println!("{shown}");
+        crate::output::print(format_args!("{shown}\n"))?;
         if let Some(target) = one_target {
-            println!("target: {target}");
+            crate::output::print(format_args!("target: {target}\n"))?;
         }
-        println!(
-            "{} files, {total} records in {}",
+        crate::output::print(format_args!(
+            "{} files, {total} records in {}\n",
             entries.len(),
             dlq.dir().display()
-        );
+        ))?;
     }
     if !rejected.is_empty() {
         let n: usize = rejected
@@ -198,13 +198,16 @@ fn list(dlq: &Dlq, output: Option<OutputFormat>) -> Result<Exit> {
             .filter_map(|e| e.header.as_ref().ok())
             .map(|h| h.records)
             .sum();
-        println!(
-            "rejected/: {} files, {n} records refused for good",
+        crate::output::print(format_args!(
+            "rejected/: {} files, {n} records refused for good\n",
             rejected.len()
-        );
+        ))?;
     }
     if !corrupt.is_empty() {
-        println!("corrupt/: {} files quarantined (unreadable)", corrupt.len());
+        crate::output::print(format_args!(
+            "corrupt/: {} files quarantined (unreadable)\n",
+            corrupt.len()
+        ))?;
     }
     Ok(Exit::Ok)
 }
@@ -422,7 +425,7 @@ fn purge(
             continue;
         }
         if dry_run {
-            println!("{}", e.path.display());
+            crate::output::print(format_args!("{}\n", e.path.display()))?;
             files += 1;
             records += e.header.as_ref().map_or(0, |h| h.records);
             continue;

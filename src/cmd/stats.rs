@@ -51,11 +51,17 @@ pub async fn run(cfg: Config, args: StatsArgs) -> Result<Exit> {
     });
     match format {
         StatsOutput::Json => {
-            println!("{}", serde_json::to_string_pretty(&stats_json(&stats))?);
+            output::print(format_args!(
+                "{}\n",
+                serde_json::to_string_pretty(&stats_json(&stats))?
+            ))?;
             return Ok(Exit::Ok);
         }
         StatsOutput::Ndjson => {
-            println!("{}", serde_json::to_string(&stats_json(&stats))?);
+            output::print(format_args!(
+                "{}\n",
+                serde_json::to_string(&stats_json(&stats))?
+            ))?;
             return Ok(Exit::Ok);
         }
         StatsOutput::Table => {}
@@ -96,7 +102,10 @@ pub async fn run(cfg: Config, args: StatsArgs) -> Result<Exit> {
             }
         }
     }
-    print!("{}", render(&stats, &columns, cfg.color, output::width()));
+    output::print(format_args!(
+        "{}",
+        render(&stats, &columns, cfg.color, output::width())
+    ))?;
     Ok(Exit::Ok)
 }
 

@@ -37,6 +37,16 @@ pub struct Style {
     pub offset_from: Option<Micros>,
 }
 
+/// Writes to stdout and flushes. A closed pipe (`loghub stats | head -1`)
+/// comes back as an error that `main` turns into a quiet exit 0, where
+/// `print!` would panic: every command prints through this or a
+/// [`RecordWriter`] (`clippy::print_stdout` forbids `print!` in the library).
+pub fn print(args: std::fmt::Arguments<'_>) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_fmt(args)?;
+    out.flush()
+}
+
 /// The format to use: the flag, else `tty` on a terminal and ndjson when piped.
 pub fn choose(flag: Option<OutputFormat>, tty: OutputFormat) -> OutputFormat {
     flag.unwrap_or_else(|| {

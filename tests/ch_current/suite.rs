@@ -881,3 +881,25 @@ fn clickhouse_init_retention_sets_the_ttl() {
     assert_code(&again, 0);
     assert!(!common::stdout(&again).contains("MODIFY TTL"), "{}", common::stdout(&again));
 }
+
+#[test]
+fn limit_0_is_exactly_what_matches_in_one_stream() {
+    let Some(db) = Db::new("export") else {
+        return;
+    };
+    let sb = Sandbox::new();
+    let input = common::corpus::lines(3000, false);
+    let shipped = common::corpus::shipped(&sb, &input);
+    let o = sb.run(
+        &["send", "--to", &db.url, "-q", "--batch-size", "500"],
+        input.as_bytes(),
+    );
+    assert_code(&o, 0);
+    for terms in common::corpus::TERMS {
+        let got: Vec<loghub::record::Record> = query(&sb, &db.url, terms)
+            .into_iter()
+            .map(|v| serde_json::from_value(v).unwrap())
+            .collect();
+        common::corpus::assert_exact(&got, &shipped, terms, SERVER.name);
+    }
+}
