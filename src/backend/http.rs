@@ -404,6 +404,10 @@ impl Backend for HttpBackend {
         self.http_query(q, cursor, limit).await
     }
 
+    async fn patterns(&self, q: &Query, limit: usize) -> Result<Vec<crate::query::PatternRow>> {
+        self.http_patterns(q, limit).await
+    }
+
     async fn stats(&self, q: &StatsQuery) -> Result<Stats> {
         self.http_stats(q).await
     }

@@ -5,6 +5,7 @@ pub mod clickhouse;
 pub mod config;
 pub mod dlq;
 pub mod docs;
+pub mod patterns;
 pub mod query;
 pub mod send;
 pub mod serve;
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         match cli.command {
             Command::Send(a) => send::run(cfg, *a).await,
             Command::Query(a) => query::run(cfg, a).await,
+            Command::Patterns(a) => patterns::run(cfg, a).await,
             Command::Stats(a) => stats::run(cfg, a).await,
             Command::Trace(a) => trace::run(cfg, a).await,
             Command::Tail(a) => tail::run(cfg, a).await,

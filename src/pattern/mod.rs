@@ -46,6 +46,8 @@ use std::fmt;
 pub const MAX_TEMPLATES: usize = 10_000;
 /// Tokens of a line considered (after collapsing variables); the rest is one `<*>`.
 pub const MAX_TOKENS: usize = 80;
+/// Templates of one length compared with a line that matches no signature seen.
+pub const MAX_SCAN: usize = 512;
 /// A literal longer than this is a variable.
 pub const MAX_TOKEN_LEN: usize = 64;
 /// Weighted similarity from which a line joins a template. Measured with
@@ -488,7 +490,9 @@ impl Miner {
     fn best_match(&self, toks: &[Tok], skip: Option<usize>, both: bool) -> Option<usize> {
         let cands = self.by_len.get(&toks.len())?;
         let mut best: Option<(f64, usize)> = None;
-        for &ci in cands {
+        // The newest templates of this length: a flood of unique lines must
+        // not cost a comparison with every template kept.
+        for &ci in cands.iter().rev().take(MAX_SCAN) {
             if Some(ci) == skip {
                 continue;
             }
@@ -735,7 +739,7 @@ mod tests {
         m.mine("one");
         m.mine("");
         assert_eq!(m.mine("1 2 3").id, CATCH_ALL);
-        for i in 0..(MAX_TEMPLATES * 3) {
+        for i in 0..(MAX_TEMPLATES + MAX_TEMPLATES / 2) {
             // Every line its own template: letters only, so nothing is masked.
             let w: String = format!("{i:x}")
                 .bytes()

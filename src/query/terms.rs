@@ -9,6 +9,7 @@
 //! - `trace=ID` (also `trace_id`, `traceId`);
 //! - `since=15m|2h|7d|TIME`, `until=…` (relative times count back from now);
 //! - `limit=N` (`0` = all);
+//! - `pattern=ID` (16 hex digits, as `loghub patterns` shows; comma lists);
 //! - any other `key=value`: a metadata filter (`user_id=42`, `http.status=500`).
 //!
 //! A term whose "key" is not a plain name (`a b=c`, `=x`) is full text.
@@ -106,6 +107,16 @@ fn apply_term(q: &mut Query, term: &str, now: Micros) -> Result<(), String> {
         "trace" | "trace_id" | "traceid" => q.trace_id = Some(value.to_string()),
         "since" | "from" => q.since = Some(parse_time(value, now)?),
         "until" | "to" => q.until = Some(parse_time(value, now)?),
+        "pattern" | "patterns" => {
+            for v in value.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+                let id = crate::pattern::PatternId::parse(v).ok_or_else(|| {
+                    format!("'{v}' is not a pattern id: expected 16 hex digits, as `loghub patterns` shows")
+                })?;
+                if !q.patterns.contains(&id) {
+                    q.patterns.push(id);
+                }
+            }
+        }
         "limit" => {
             q.limit = Some(
                 value
@@ -287,6 +298,7 @@ mod tests {
             "limit=many",
             "service=",
             "user_id>=3",
+            "pattern=7f3a",
         ] {
             let e = terms(&[bad]).unwrap_err();
             assert_eq!(e.term, bad);

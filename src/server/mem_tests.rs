@@ -101,6 +101,7 @@ impl Backend for Mem {
 
 fn rec(msg: &str) -> Record {
     Record {
+        pattern: None,
         time: crate::record::now_micros(),
         service: "svc".into(),
         message: msg.into(),

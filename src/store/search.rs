@@ -438,7 +438,9 @@ impl Store {
         let cursor = cursor.map(decode_cursor).transpose()?;
         self.with_reader(|conn| {
             let tx = conn.transaction()?;
+            let q = &super::patterns::widen(&tx, q)?;
             let mut records = newest(&tx, q, cursor, limit + 1)?;
+            super::patterns::resolve_records(&tx, &mut records)?;
             tx.commit()?;
             let more = records.len() > limit;
             records.truncate(limit);
@@ -463,7 +465,8 @@ impl Store {
         };
         self.with_reader(|conn| {
             let tx = conn.transaction()?;
-            let out = oldest(&tx, &q, i64::MAX, None, MAX_TRACE)?;
+            let mut out = oldest(&tx, &q, i64::MAX, None, MAX_TRACE)?;
+            super::patterns::resolve_records(&tx, &mut out)?;
             tx.commit()?;
             Ok(out)
         })
@@ -502,6 +505,7 @@ impl Store {
                     ControlFlow::Continue(())
                 }
             })?;
+            super::patterns::resolve_records(&tx, &mut out)?;
             tx.commit()?;
             Ok(out)
         })
@@ -527,6 +531,7 @@ impl Store {
             // One poll looks at a bounded window of ids, so a resume from far
             // back costs many cheap polls rather than one that grows.
             let top = top.min(after_id.saturating_add(TAIL_WINDOW));
+            let q = &super::patterns::widen(&tx, q)?;
             let filter = Filter::new(q);
             let fts = block::block_match(q);
             let bloom = block::bloom_groups(q);
@@ -552,6 +557,7 @@ impl Store {
                 }
                 ControlFlow::Continue(())
             })?;
+            super::patterns::resolve_records(&tx, &mut records)?;
             tx.commit()?;
             Ok(TailPage {
                 records,
@@ -572,7 +578,9 @@ impl Store {
         let limit = limit.clamp(1, MAX_PAGE);
         self.with_reader(|conn| {
             let tx = conn.transaction()?;
-            let out = oldest(&tx, q, upto_id, after, limit)?;
+            let q = &super::patterns::widen(&tx, q)?;
+            let mut out = oldest(&tx, q, upto_id, after, limit)?;
+            super::patterns::resolve_records(&tx, &mut out)?;
             tx.commit()?;
             Ok(out)
         })
@@ -586,6 +594,7 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
         let r = Record {
+            pattern: None,
             id: Some(42),
             time: -5,
             ..Record::default()
