@@ -70,7 +70,7 @@ loghub send --to http://127.0.0.1:8431 --durable < app.log")]
     /// Search logs, newest first (terms: key=value, bare words are full text)
     #[command(
         after_help = "Terms: q=TEXT level=error level>=warn service=api host=web-1 trace=ID \
-since=15m until=2026-01-01T00:00:00Z limit=50; any other key=value filters metadata (user_id=42).\n\n\
+since=15m until=2026-01-01T00:00:00Z limit=50 pattern=ID (from `loghub patterns`); any other key=value filters metadata (user_id=42).\n\n\
 Examples:\n  loghub query q=timeout level=error since=1h\n  \
 loghub query service=shop --output ndjson --limit 0 | jq .\n  loghub query payment failed --since 2h"
     )]
