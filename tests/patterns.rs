@@ -303,3 +303,37 @@ fn the_server_lists_patterns_and_filters_logs_by_pattern() {
     assert_code(&o, 0);
     assert_eq!(ndjson(&o).len(), 30);
 }
+
+#[test]
+fn records_stored_before_patterns_get_them_on_first_open() {
+    // Written by loghub before patterns (schema 3, block format 1): 30
+    // "connection … opened" lines and 30 "login failed for user …" errors.
+    let sb = Sandbox::new();
+    let store = sb.path().join("old.db");
+    std::fs::copy("tests/fixtures/store-v3-before-patterns.db", &store).unwrap();
+    let to = format!("local:{}", store.display());
+    let pats = patterns_json(&sb, &["--to", &to]);
+    let mut counts: Vec<u64> = pats.iter().map(|p| p["count"].as_u64().unwrap()).collect();
+    counts.sort();
+    assert_eq!(counts, vec![30, 30], "{pats:#?}");
+    for p in &pats {
+        let id = p["id"].as_str().unwrap();
+        let o = sb.run(
+            &[
+                "--to",
+                &to,
+                "query",
+                &format!("pattern={id}"),
+                "--limit",
+                "0",
+                "-o",
+                "ndjson",
+            ],
+            b"",
+        );
+        assert_code(&o, 0);
+        let recs = ndjson(&o);
+        assert_eq!(recs.len(), 30, "pattern={id}");
+        assert!(recs.iter().all(|r| r["pattern"] == id));
+    }
+}

@@ -242,3 +242,91 @@ impl Store {
         })
     }
 }
+
+/// Gives the records of a store written before patterns their pattern, once
+/// (inside the caller's transaction, on the writer's first open): each
+/// block of format 1 is encoded again with each record's pattern (mined
+/// in id order, as ingest would have), so that `pattern=` finds it through the block's document,
+/// and `rollup_patterns` gains its counts, so `loghub patterns` lists it.
+pub(crate) fn backfill(conn: &Connection) -> anyhow::Result<()> {
+    let done: bool = conn
+        .query_row(
+            "SELECT 1 FROM meta WHERE key = 'patterns_backfilled'",
+            [],
+            |_| Ok(()),
+        )
+        .is_ok();
+    if done {
+        return Ok(());
+    }
+    let ids: Vec<i64> = {
+        let mut st = conn.prepare("SELECT id FROM blocks ORDER BY id")?;
+        st.query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    let mut raw = Vec::new();
+    let mut miner = crate::pattern::Miner::new();
+    for id in ids {
+        if !search::read(conn, id, &mut raw)? || raw.first() != Some(&1) {
+            continue;
+        }
+        let views = block::views(id, &raw)?;
+        let mut b = block::Builder::new(id);
+        let mut counts: HashMap<(i64, i64, &str, u8), (i64, Micros, i64)> = HashMap::new();
+        for v in &views {
+            let mut v = v.clone();
+            v.pattern = miner.mine(v.message).id;
+            b.push(&v, None);
+            let e = counts
+                .entry((
+                    super::ingest::minute_of(v.time),
+                    v.pattern.as_i64(),
+                    v.service,
+                    v.level.index() as u8,
+                ))
+                .or_insert((0, v.time, v.id));
+            e.0 += 1;
+            e.1 = e.1.max(v.time);
+        }
+        let (data, terms, _) = b.finish();
+        conn.execute(
+            "UPDATE block_data SET data = ?2 WHERE id = ?1",
+            rusqlite::params![id, data],
+        )?;
+        conn.execute("DELETE FROM blocks_fts WHERE rowid = ?1", [id])?;
+        conn.execute(
+            "INSERT INTO blocks_fts(rowid, terms) VALUES(?1, ?2)",
+            rusqlite::params![id, terms],
+        )?;
+        let mut up = conn.prepare_cached(
+            "INSERT INTO rollup_patterns(minute, pattern, service, level, count, last_seen, sample_id)
+             VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT(minute, pattern, service, level) DO UPDATE SET
+                count = count + excluded.count, last_seen = max(last_seen, excluded.last_seen)",
+        )?;
+        for ((minute, p, service, level), (n, last, sample)) in counts {
+            up.execute(rusqlite::params![
+                minute, p, service, level, n, last, sample
+            ])?;
+        }
+    }
+    let (aliases, templates) = miner.take_changes();
+    for t in templates {
+        conn.execute(
+            "INSERT INTO patterns(id, template, count) VALUES(?1, ?2, 0) ON CONFLICT(id) DO NOTHING",
+            rusqlite::params![t.id.as_i64(), t.text],
+        )?;
+    }
+    for a in aliases.iter().filter(|a| a.from != a.to) {
+        conn.execute(
+            "INSERT INTO pattern_alias(id, target) VALUES(?1, ?2)
+             ON CONFLICT(id) DO UPDATE SET target = excluded.target",
+            rusqlite::params![a.from.as_i64(), a.to.as_i64()],
+        )?;
+    }
+    conn.execute(
+        "INSERT OR IGNORE INTO meta(key, value) VALUES('patterns_backfilled', 1)",
+        [],
+    )?;
+    Ok(())
+}

@@ -190,6 +190,7 @@ pub(crate) fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     conn.execute_batch("PRAGMA wal_autocheckpoint=10000; PRAGMA journal_size_limit=67108864;")?;
     conn.execute_batch(PATTERN_DDL)?;
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    backfill_patterns(&conn)?;
     if version < VERSION {
         conn.execute_batch("BEGIN IMMEDIATE")?;
         let created = (|| {
@@ -222,6 +223,38 @@ pub(crate) fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
         }
     }
     Ok(conn)
+}
+
+/// Runs the one-time pattern backfill of a store written before patterns
+/// (`store::patterns::backfill`) in its own transaction.
+fn backfill_patterns(conn: &Connection) -> rusqlite::Result<()> {
+    let pending = conn
+        .query_row(
+            "SELECT 1 FROM meta WHERE key = 'patterns_backfilled'",
+            [],
+            |_| Ok(()),
+        )
+        .is_err();
+    let has_meta = conn
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE name = 'meta'",
+            [],
+            |_| Ok(()),
+        )
+        .is_ok();
+    if !pending || !has_meta {
+        return Ok(());
+    }
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    match super::patterns::backfill(conn) {
+        Ok(()) => conn.execute_batch("COMMIT"),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(rusqlite::Error::ToSqlConversionFailure(
+                e.context("giving stored records their patterns").into(),
+            ))
+        }
+    }
 }
 
 /// Opens a connection for reads.
