@@ -270,13 +270,17 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__clickhouse__subcmd__init)
-            opts="-v -q -h -V --cluster --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            opts="-v -q -h -V --cluster --retention --url --to --api-key --profile --config --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retention)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -526,7 +530,7 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__dlq__subcmd__purge)
-            opts="-v -q -h -V --older-than --all --dlq-dir --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            opts="-v -q -h -V --older-than --all --dry-run --dlq-dir --url --to --api-key --profile --config --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -958,7 +962,7 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__patterns)
-            opts="-o -v -q -h -V --level --service --host --since --until --q --limit --output --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            opts="-o -v -q -h -V --level --service --host --since --until --text --limit --output --url --to --api-key --profile --config --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -984,7 +988,7 @@ _loghub() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --q)
+                --text)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1032,7 +1036,7 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__query)
-            opts="-o -v -q -h -V --level --service --host --since --until --q --limit --output --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            opts="-n -r -o -v -q -h -V --level --service --host --since --until --text --limit --reverse --no-pager --output --url --to --api-key --profile --config --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1058,11 +1062,15 @@ _loghub() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --q)
+                --text)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1106,7 +1114,7 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__send)
-            opts="-v -q -h -V --format --multiline --timezone --service --env --tag --trace-id --host --level --min-level --redact --redact-pattern --no-default-redact --tee --max-line-bytes --batch-size --batch-bytes --flush-interval --compression --concurrency --max-retries --timeout --breaker-threshold --breaker-reset --max-buffer --on-full --durable --drain-timeout --dlq-dir --stats-json --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            opts="-F -v -q -h -V --format --multiline --timezone --service --env --tag --trace-id --host --level --min-level --redact --redact-pattern --no-default-redact --tee --max-line-bytes --batch-size --batch-bytes --flush-interval --compression --concurrency --max-retries --timeout --breaker-threshold --breaker-reset --max-buffer --on-full --durable --drain-timeout --dlq-dir --stats-json --follow --start-at --state-dir --max-open-files --poll --url --to --api-key --profile --config --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1220,6 +1228,18 @@ _loghub() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --start-at)
+                    COMPREPLY=($(compgen -W "beginning end" -- "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-open-files)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --to)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1326,7 +1346,7 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__stats)
-            opts="-o -v -q -h -V --level --service --host --since --until --q --interval --by --top --output --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            opts="-o -v -q -h -V --level --service --host --since --until --text --interval --by --top --output --url --to --api-key --profile --config --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1352,7 +1372,7 @@ _loghub() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --q)
+                --text)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1369,11 +1389,11 @@ _loghub() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table raw json ndjson" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table raw json ndjson" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
                     return 0
                     ;;
                 --to)
@@ -1408,7 +1428,7 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__tail)
-            opts="-o -v -q -h -V --level --service --host --since --until --q --count --output --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            opts="-o -v -q -h -V --level --service --host --since --until --text --count --output --url --to --api-key --profile --config --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1434,7 +1454,7 @@ _loghub() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --q)
+                --text)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

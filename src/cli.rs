@@ -65,7 +65,9 @@ pub enum Command {
 python3 app.py 2>&1 | loghub send --service app --tee\n  \
 loghub send --service web /var/log/nginx/error.log\n  \
 loghub send --to - < app.log            # dry run: parsed records as NDJSON\n  \
-loghub send --to http://127.0.0.1:8431 --durable < app.log")]
+loghub send --to http://127.0.0.1:8431 --durable < app.log\n  \
+loghub send --follow '/var/log/app/*.log*' --to http://logs:8431 --service app\n  \
+loghub send --follow 'logs/*.log' --start-at end --state-dir /var/lib/loghub")]
     Send(Box<SendArgs>),
     /// Search logs, newest first (terms: key=value, bare words are full text)
     #[command(
@@ -237,6 +239,36 @@ pub struct SendArgs {
     /// Write the end-of-run summary as JSON to this file
     #[arg(long, value_name = "FILE")]
     pub stats_json: Option<PathBuf>,
+    #[command(flatten)]
+    pub follow: FollowArgs,
+}
+
+/// `send --follow`: follow files like an agent (SPEC §9).
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Following files")]
+pub struct FollowArgs {
+    /// Keep following the FILEs (paths, or quoted globs expanded by loghub) as they grow, appear and rotate, until SIGINT/SIGTERM; checkpoints move only past delivered or spooled records
+    #[arg(long, short = 'F')]
+    pub follow: bool,
+    /// Where files found at start without a checkpoint are read from (files that appear later are read from their beginning)
+    #[arg(long, value_enum, default_value_t = StartAt::Beginning, requires = "follow")]
+    pub start_at: StartAt,
+    /// Checkpoint directory (default: <data dir>/loghub/follow; one subdirectory per target)
+    #[arg(long, value_name = "DIR", requires = "follow")]
+    pub state_dir: Option<PathBuf>,
+    /// Open file handles kept at most; idle files beyond are opened again when they grow
+    #[arg(long, default_value_t = 512, value_name = "N", requires = "follow")]
+    pub max_open_files: usize,
+    /// Look for changes every second instead of using inotify
+    #[arg(long, requires = "follow")]
+    pub poll: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum StartAt {
+    #[default]
+    Beginning,
+    End,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -262,14 +294,14 @@ pub struct FilterArgs {
     /// Host filter (comma list)
     #[arg(long)]
     pub host: Option<String>,
-    /// From this time: 15m, 2h, 7d, or a time
-    #[arg(long)]
+    /// From this time: 15m, 2h, 7d, "2 hours ago", -1h, today, yesterday, or a time
+    #[arg(long, allow_hyphen_values = true)]
     pub since: Option<String>,
-    /// Up to this time
-    #[arg(long)]
+    /// Up to this time (the same forms)
+    #[arg(long, allow_hyphen_values = true)]
     pub until: Option<String>,
-    /// Full-text search
-    #[arg(long = "q", value_name = "TEXT")]
+    /// Full-text search (the term form is q=TEXT)
+    #[arg(long = "text", alias = "q", value_name = "TEXT")]
     pub q: Option<String>,
 }
 
@@ -277,9 +309,15 @@ pub struct FilterArgs {
 pub struct QueryArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
-    /// How many records in all (0 = all, streamed)
-    #[arg(long)]
+    /// How many records in all (0 = all, streamed) [default: 100]
+    #[arg(long, short = 'n', value_name = "N")]
     pub limit: Option<usize>,
+    /// Oldest first (the newest N records, in the order they happened)
+    #[arg(long, short = 'r')]
+    pub reverse: bool,
+    /// Do not page the output on a terminal ($PAGER, else `less -FRX`)
+    #[arg(long)]
+    pub no_pager: bool,
     /// Output format (default: table on a terminal, ndjson when piped)
     #[arg(long, short, value_enum)]
     pub output: Option<OutputFormat>,
@@ -316,9 +354,17 @@ pub struct StatsArgs {
     /// How many top services and top errors to show
     #[arg(long, default_value_t = 10)]
     pub top: usize,
-    /// Output format (table or json)
+    /// Output format: table, json (pretty) or ndjson (one line) [default: table on a terminal, json when piped]
     #[arg(long, short, value_enum)]
-    pub output: Option<OutputFormat>,
+    pub output: Option<StatsOutput>,
+}
+
+/// What `stats` can print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatsOutput {
+    Table,
+    Json,
+    Ndjson,
 }
 
 #[derive(Debug, Args)]
@@ -378,14 +424,19 @@ pub enum DlqCommand {
         #[arg(long)]
         max_retries: Option<u32>,
     },
-    /// Delete spooled batches
+    /// Delete spooled batches: those older than --older-than, or --all
+    #[command(after_help = "Examples:\n  loghub dlq purge --older-than 7d\n  \
+loghub dlq purge --all --dry-run     # what would go\n  loghub dlq purge --all")]
     Purge {
         /// Only files older than this (7d, 12h …)
         #[arg(long, value_name = "DURATION")]
         older_than: Option<String>,
-        /// Also purge rejected/ and corrupt/
+        /// Every file, also in rejected/ and corrupt/ (with --older-than: only the older ones there too)
         #[arg(long)]
         all: bool,
+        /// Say what would be deleted, delete nothing
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -403,10 +454,10 @@ pub struct ServeArgs {
     /// File with one key per line (`full:KEY` or `write:KEY`)
     #[arg(long, value_name = "FILE")]
     pub keys_file: Option<PathBuf>,
-    /// Delete records older than this
-    #[arg(long, default_value = "7d", value_name = "DURATION")]
-    pub retention: String,
-    /// Keep the store under this size (oldest records go first)
+    /// Delete records older than this, by their time (default: keep everything). On ClickHouse it becomes the table's TTL
+    #[arg(long, value_name = "DURATION")]
+    pub retention: Option<String>,
+    /// Keep the store under this size, oldest records first (embedded store only)
     #[arg(long, value_name = "SIZE")]
     pub max_store_size: Option<String>,
     /// Largest request body, before and after decompression
@@ -440,6 +491,9 @@ pub enum ClickhouseCommand {
         /// Create them ON CLUSTER: ReplicatedMergeTree shards behind a Distributed table
         #[arg(long, value_name = "NAME")]
         cluster: Option<String>,
+        /// Give the table a TTL: ClickHouse deletes rows older than this as it merges (19.6+)
+        #[arg(long, value_name = "DURATION")]
+        retention: Option<String>,
     },
 }
 

@@ -9,6 +9,7 @@ pub mod cmd;
 pub mod config;
 pub mod dlq;
 pub mod exit;
+pub mod follow;
 pub mod output;
 pub mod parse;
 pub mod pattern;

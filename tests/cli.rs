@@ -107,7 +107,12 @@ fn a_config_with_an_unknown_key_is_a_clear_error() {
 fn bad_targets_and_flags_are_usage_errors() {
     let sb = Sandbox::new();
     let o = sb.run(&["send", "--to", "example.com:80"], b"x\n");
-    assert_code(&o, 1);
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("did you mean http://example.com:80?"),
+        "{}",
+        stderr(&o)
+    );
     assert!(
         stderr(&o).contains("unknown target 'example.com:80'"),
         "{}",

@@ -22,6 +22,9 @@ use super::{RecordStream, TailStart};
 use crate::query::{Bucket, Query, QueryPage, Stats, StatsQuery, TopError};
 use crate::record::{Level, Record, format_time, parse_rfc3339};
 
+/// The longest an export may take.
+const EXPORT_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// The server's page-size cap.
 const MAX_LIMIT: usize = 1000;
 
@@ -71,38 +74,91 @@ impl HttpBackend {
             .with_context(|| format!("invalid server URL {}", self.base))
     }
 
-    /// GETs a JSON answer, turning error answers into clear messages.
-    async fn get_json(&self, url: reqwest::Url) -> Result<Value> {
-        let mut req = self.client.get(url.clone());
+    /// GETs `url` (with the API key), answering whatever the server said.
+    async fn get(
+        &self,
+        url: reqwest::Url,
+        timeout: Duration,
+        accept_encoding: Option<&str>,
+    ) -> Result<reqwest::Response> {
+        let mut req = self.client.get(url);
         if let Some(k) = &self.api_key {
             req = req.header("X-API-Key", k);
         }
-        let resp = req
-            .timeout(Duration::from_secs(60))
+        if let Some(e) = accept_encoding {
+            req = req.header(reqwest::header::ACCEPT_ENCODING, e);
+        }
+        req.timeout(timeout)
             .send()
             .await
-            .with_context(|| format!("connecting to {}", self.base))?;
+            .with_context(|| format!("connecting to {}", self.base))
+    }
+
+    /// The error for an answer that is not a success, with a hint where one
+    /// helps.
+    async fn refusal(&self, resp: reqwest::Response) -> anyhow::Error {
         let status = resp.status();
+        let body = resp.bytes().await.unwrap_or_default();
+        let msg = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| v.get("message").and_then(Value::as_str).map(String::from))
+            .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(300).collect());
+        let hint = match status.as_u16() {
+            401 => {
+                "\nhint: set the server's API key with --api-key, LOGHUB_API_KEY or the config file"
+            }
+            403 => "\nhint: reading needs a full key, not a write-only one",
+            _ => "",
+        };
+        anyhow!("{} answered {status}: {msg}{hint}", self.base)
+    }
+
+    /// GETs a JSON answer, turning error answers into clear messages.
+    async fn get_json(&self, url: reqwest::Url) -> Result<Value> {
+        let resp = self.get(url, Duration::from_secs(60), None).await?;
+        if !resp.status().is_success() {
+            return Err(self.refusal(resp).await);
+        }
         let body = resp
             .bytes()
             .await
             .with_context(|| format!("reading the answer of {}", self.base))?;
-        if !status.is_success() {
-            let msg = serde_json::from_slice::<Value>(&body)
-                .ok()
-                .and_then(|v| v.get("message").and_then(Value::as_str).map(String::from))
-                .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(300).collect());
-            let hint = match status.as_u16() {
-                401 => {
-                    "\nhint: set the server's API key with --api-key, LOGHUB_API_KEY or the config file"
-                }
-                403 => "\nhint: reading needs a full key, not a write-only one",
-                _ => "",
-            };
-            bail!("{} answered {status}: {msg}{hint}", self.base);
-        }
         serde_json::from_slice(&body)
             .with_context(|| format!("{} answered with invalid JSON", self.base))
+    }
+
+    /// Every match as one NDJSON answer of the export route, read as it
+    /// arrives; a server without the route (404) is read by cursor pages.
+    pub(crate) async fn http_export(
+        &self,
+        q: &Query,
+        limit: Option<usize>,
+    ) -> Result<RecordStream> {
+        let mut url = self.url("/api/v1/logs/export")?;
+        {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in query_params(q) {
+                pairs.append_pair(&k, &v);
+            }
+            if let Some(n) = limit {
+                pairs.append_pair("limit", &n.to_string());
+            }
+        }
+        // No deadline for the whole answer (an export takes as long as it
+        // takes); a silent body is caught by the stream's idle timeout.
+        let resp = self
+            .get(url, EXPORT_TIMEOUT, self.accept_encoding())
+            .await?;
+        if resp.status() == reqwest::StatusCode::NOT_FOUND {
+            let again: std::sync::Arc<dyn super::Backend> = std::sync::Arc::new(self.reopen()?);
+            return Ok(super::paged(again, q.clone(), limit));
+        }
+        if !resp.status().is_success() {
+            return Err(self.refusal(resp).await);
+        }
+        super::ndjson_stream::records(resp, self.base.clone(), |line| {
+            Ok(serde_json::from_slice(line)?)
+        })
     }
 
     pub(crate) async fn http_query(
@@ -465,6 +521,7 @@ mod tests {
             since: Some(1_700_000_000_000_001),
             until: Some(1_700_000_100_000_000),
             metadata: vec![("user.id".into(), "42".into())],
+            patterns: vec![crate::pattern::PatternId(0x7f3a_09c2_d1e4_b5a6)],
             limit: None,
         };
         let back = crate::server::query_from_params(&query_params(&q)).unwrap();

@@ -4,6 +4,7 @@
 //! processes show up; see [`Store::tail_page`] for why polling by id is
 //! gap-free and duplicate-free.
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,13 +13,34 @@ use anyhow::{Context, Result};
 use async_trait::async_trait;
 use futures::StreamExt;
 
-use super::{Backend, Batch, DeliveryError, IngestOutcome, PreEncoded, RecordStream, TailStart};
+use super::{
+    Backend, Batch, DeliveryError, IngestOutcome, PreEncoded, RecordStream, RetentionAbility,
+    RetentionPolicy, TailStart,
+};
 use crate::query::{Query, QueryPage, Stats, StatsQuery};
 use crate::record::{Record, now_micros};
 use crate::store::{Prepared, Store};
 
 /// How often `tail` looks for new records when it has caught up.
 pub const DEFAULT_POLL: Duration = Duration::from_millis(200);
+
+/// Records per message from an export's reading thread to its stream.
+const EXPORT_CHUNK: usize = 256;
+
+/// Chunks an export's reading thread may run ahead of its reader: what
+/// bounds the memory between them.
+const EXPORT_AHEAD: usize = 4;
+
+/// A stream of the records a blocking producer sends in chunks; the producer
+/// runs on the blocking pool and sees its sends fail once the stream is
+/// dropped.
+fn blocking_stream(
+    produce: impl FnOnce(tokio::sync::mpsc::Sender<Result<Vec<Record>>>) + Send + 'static,
+) -> RecordStream {
+    let (tx, rx) = tokio::sync::mpsc::channel(EXPORT_AHEAD);
+    tokio::task::spawn_blocking(move || produce(tx));
+    super::flatten(tokio_stream::wrappers::ReceiverStream::new(rx).boxed())
+}
 
 /// Records per poll or backfill page of `tail`.
 const TAIL_PAGE: usize = 500;
@@ -109,6 +131,37 @@ impl Backend for LocalBackend {
             .await
     }
 
+    async fn export(&self, q: &Query, limit: Option<usize>) -> Result<RecordStream> {
+        let (store, q) = (self.store.clone(), q.clone());
+        Ok(blocking_stream(move |tx| {
+            let mut chunk = Vec::with_capacity(EXPORT_CHUNK);
+            let mut left = limit.unwrap_or(usize::MAX);
+            let mut gone = false;
+            let out = store.export(&q, |r| {
+                chunk.push(r);
+                left -= 1;
+                if chunk.len() == EXPORT_CHUNK || left == 0 {
+                    gone = tx.blocking_send(Ok(std::mem::take(&mut chunk))).is_err();
+                    chunk.reserve(EXPORT_CHUNK);
+                }
+                if gone || left == 0 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            });
+            match out {
+                Ok(()) if !chunk.is_empty() => {
+                    let _ = tx.blocking_send(Ok(chunk));
+                }
+                Ok(()) => {}
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                }
+            }
+        }))
+    }
+
     async fn stats(&self, q: &StatsQuery) -> Result<Stats> {
         let q = q.clone();
         self.read(move |s| s.stats(&q, now_micros())).await
@@ -129,11 +182,28 @@ impl Backend for LocalBackend {
         Ok(Some(self.read(|s| s.last_id()).await?))
     }
 
+    fn retention(&self) -> RetentionAbility {
+        RetentionAbility {
+            by_age: true,
+            by_size: true,
+        }
+    }
+
+    async fn retain(&self, policy: &RetentionPolicy) -> Result<u64> {
+        let p = *policy;
+        let report = self.read(move |s| s.retain(p.max_age, p.max_bytes)).await?;
+        Ok(report.deleted)
+    }
+
     async fn tail(&self, q: &Query, start: TailStart) -> Result<RecordStream> {
         // Where "new" begins is fixed now, before this returns, so a record
         // written right after `tail` is called is seen.
         let top = self.read(|s| s.last_id()).await?;
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Record>>(TAIL_PAGE);
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<(Record, u32)>>(TAIL_PAGE);
+        // What waits in the channel is bounded by bytes too: a record takes
+        // its size in permits (at most all of them) until it is read.
+        let room = Arc::new(tokio::sync::Semaphore::new(crate::store::TAIL_BYTES));
+        let give_back = room.clone();
         let store = self.store.clone();
         let q = q.clone();
         let poll = self.poll;
@@ -153,7 +223,7 @@ impl Backend for LocalBackend {
                         let full = page.len() == TAIL_PAGE;
                         from = page.last().map(|r| (r.time, r.id.unwrap_or(0)));
                         for r in page {
-                            if tx.send(Ok(r)).await.is_err() {
+                            if !send_sized(&tx, &room, r).await {
                                 return Ok(());
                             }
                         }
@@ -170,7 +240,7 @@ impl Backend for LocalBackend {
                     let caught_up = page.records.is_empty() && page.next_after == after;
                     after = page.next_after;
                     for r in page.records {
-                        if tx.send(Ok(r)).await.is_err() {
+                        if !send_sized(&tx, &room, r).await {
                             return Ok(());
                         }
                     }
@@ -187,6 +257,28 @@ impl Backend for LocalBackend {
                 let _ = tx.send(Err(e)).await;
             }
         });
-        Ok(tokio_stream::wrappers::ReceiverStream::new(rx).boxed())
+        Ok(tokio_stream::wrappers::ReceiverStream::new(rx)
+            .map(move |item| {
+                item.map(|(r, n)| {
+                    give_back.add_permits(n as usize);
+                    r
+                })
+            })
+            .boxed())
     }
+}
+
+/// Sends `r` once the channel has room for its bytes; false when the
+/// reader is gone.
+async fn send_sized(
+    tx: &tokio::sync::mpsc::Sender<Result<(Record, u32)>>,
+    room: &tokio::sync::Semaphore,
+    r: Record,
+) -> bool {
+    let n = r.mem_bytes().min(crate::store::TAIL_BYTES) as u32;
+    match room.acquire_many(n).await {
+        Ok(p) => p.forget(),
+        Err(_) => return false,
+    }
+    tx.send(Ok((r, n))).await.is_ok()
 }

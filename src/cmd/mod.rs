@@ -5,6 +5,7 @@ pub mod clickhouse;
 pub mod config;
 pub mod dlq;
 pub mod docs;
+pub mod follow;
 pub mod patterns;
 pub mod query;
 pub mod send;
@@ -77,8 +78,18 @@ pub fn filter_query(f: &crate::cli::FilterArgs) -> Result<crate::query::Query> {
     )?)
 }
 
-/// Opens the configured target for reading.
+/// Opens the configured target for reading. Reading never creates a store:
+/// a local path with no store there is an error naming it.
 pub fn open_target(cfg: &Config) -> Result<std::sync::Arc<dyn crate::backend::Backend>> {
+    if let crate::backend::Target::Local(p) = &cfg.parsed_target {
+        let path = crate::backend::Target::local_path(p)?;
+        if !path.exists() {
+            anyhow::bail!(
+                "there is no store at {}\nhint: `loghub send` creates it; check --to, LOGHUB_URL or the config file",
+                path.display()
+            );
+        }
+    }
     crate::backend::open(&cfg.parsed_target, &cfg.open_options())
 }
 

@@ -236,6 +236,7 @@ pub fn read_batch(path: &Path) -> Result<(Header, Batch)> {
         records,
         ndjson: body,
         pre: Vec::new(),
+        receipt: None,
     };
     Ok((header, batch))
 }
@@ -263,6 +264,7 @@ pub fn read_batch_lines(path: &Path) -> Result<(Header, Batch)> {
         records: Vec::new(),
         ndjson: body,
         pre: Vec::new(),
+        receipt: None,
     };
     Ok((header, batch))
 }

@@ -6,6 +6,7 @@
 //! `Parser` on several workers.
 
 pub mod json;
+pub mod kv;
 pub mod logfmt;
 pub mod multiline;
 pub mod text;
@@ -136,7 +137,7 @@ impl Parser {
             host: o.host.clone(),
             trace_id: None,
             span_id: None,
-            metadata: serde_json::Map::new(),
+            metadata: kv::lift(text),
         }
     }
 }

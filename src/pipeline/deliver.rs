@@ -263,6 +263,7 @@ impl Inner {
                 })
             }
             Err(e) => {
+                batch.void_receipt();
                 self.lose(batch.len(), &format!("{e:#}"));
                 None
             }
@@ -282,6 +283,7 @@ impl Inner {
     /// re-sending: at once (a spill) or after a pause (it just failed).
     fn spool_and_queue(&self, batch: &Batch, attempts: u32, last_error: Option<String>) {
         if !self.spooling {
+            batch.void_receipt();
             return;
         }
         let failed = last_error.is_some();
@@ -326,7 +328,10 @@ impl Inner {
                 items[0].1,
                 p.display()
             ),
-            Err(e) => self.lose(items.len(), &format!("{e:#}")),
+            Err(e) => {
+                batch.void_receipt();
+                self.lose(items.len(), &format!("{e:#}"))
+            }
         }
     }
 
@@ -497,6 +502,7 @@ impl Inner {
             (Ok(()), Some(f)) => self.delivered_file(f, job.records),
             (Err(fail), None) => {
                 if fail.closed {
+                    batch.void_receipt();
                     return;
                 }
                 match fail.parts {
@@ -680,6 +686,7 @@ fn cut(batch: &Batch, at: usize) -> (Batch, Batch) {
         records: records.to_vec(),
         ndjson: ndjson.to_vec(),
         pre: Vec::new(),
+        receipt: batch.receipt.clone(),
     };
     (
         part(&batch.records[..at_records], &nd[..pos]),
@@ -920,6 +927,8 @@ impl Deliverer {
             // Read but not deliverable in this run: keep it.
             if s != Stop::Closed && n > 0 {
                 inner.spool_and_queue(&batch, 0, Some("the run stopped early".into()));
+            } else {
+                batch.void_receipt();
             }
             return Err(s);
         }
@@ -950,9 +959,12 @@ impl Deliverer {
                     drop(st);
                     if let Some(j) = job.take()
                         && j.file.is_none()
-                        && s != Stop::Closed
                     {
-                        inner.spool_and_queue(&j.batch, 0, None);
+                        if s == Stop::Closed {
+                            j.batch.void_receipt();
+                        } else {
+                            inner.spool_and_queue(&j.batch, 0, None);
+                        }
                     }
                     return Err(s);
                 }
@@ -1072,14 +1084,14 @@ impl Deliverer {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        if !closed {
-            for j in queue.iter().chain(inflight.iter()) {
-                if j.file.is_none() && inner.spooling {
-                    let why = last_error
-                        .clone()
-                        .unwrap_or_else(|| "not delivered before the end of the run".into());
-                    let _ = inner.spool(&j.batch, 0, Some(why));
-                }
+        for j in queue.iter().chain(inflight.iter()) {
+            if j.file.is_none() && inner.spooling && !closed {
+                let why = last_error
+                    .clone()
+                    .unwrap_or_else(|| "not delivered before the end of the run".into());
+                let _ = inner.spool(&j.batch, 0, Some(why));
+            } else if j.file.is_none() {
+                j.batch.void_receipt();
             }
         }
         let unsynced =

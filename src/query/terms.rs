@@ -105,8 +105,8 @@ fn apply_term(q: &mut Query, term: &str, now: Micros) -> Result<(), String> {
         "service" | "services" => push_list(&mut q.services, value),
         "host" | "hostname" | "hosts" => push_list(&mut q.hosts, value),
         "trace" | "trace_id" | "traceid" => q.trace_id = Some(value.to_string()),
-        "since" | "from" => q.since = Some(parse_time(value, now)?),
-        "until" | "to" => q.until = Some(parse_time(value, now)?),
+        "since" | "from" => q.since = Some(readable(parse_time(value, now)?, value)?),
+        "until" | "to" => q.until = Some(readable(parse_time(value, now)?, value)?),
         "pattern" | "patterns" => {
             for v in value.split(',').map(str::trim).filter(|v| !v.is_empty()) {
                 let id = crate::pattern::PatternId::parse(v).ok_or_else(|| {
@@ -172,6 +172,9 @@ pub fn parse_time(value: &str, now: Micros) -> Result<Micros, String> {
     if v.eq_ignore_ascii_case("now") {
         return Ok(now);
     }
+    if let Some(t) = journalctl_words(v, now)? {
+        return Ok(t);
+    }
     if let Ok(n) = v.parse::<i64>() {
         // Epoch by magnitude: seconds until year 5138, then ms, µs, ns.
         let a = n.unsigned_abs();
@@ -208,9 +211,61 @@ pub fn parse_time(value: &str, now: Micros) -> Result<Micros, String> {
         return local_micros(d.and_hms_opt(0, 0, 0).expect("midnight exists"));
     }
     Err(format!(
-        "'{value}' is not a time: expected a duration back from now (15m, 2h, 7d), \
-         an RFC 3339 time (2026-01-31T12:00:00Z), a date (2026-01-31) or epoch seconds"
+        "'{value}' is not a time: expected a duration back from now (15m, 2h, 7d, \
+         \"2 hours ago\", -1h), today, yesterday, an RFC 3339 time (2026-01-31T12:00:00Z), \
+         a date (2026-01-31) or epoch seconds"
     ))
+}
+
+/// The words journalctl users type: `today`, `yesterday`, `tomorrow`
+/// (local midnight of that day), `2 hours ago`, `-1h`, `+30m`, `-2 days`.
+/// `None` when `v` is none of these.
+fn journalctl_words(v: &str, now: Micros) -> Result<Option<Micros>, String> {
+    let lower = v.to_ascii_lowercase();
+    let day = match lower.as_str() {
+        "today" => Some(0),
+        "yesterday" => Some(-1),
+        "tomorrow" => Some(1),
+        _ => None,
+    };
+    if let Some(offset) = day {
+        let today = chrono::DateTime::from_timestamp_micros(now)
+            .ok_or("the clock is out of range")?
+            .with_timezone(&Local)
+            .date_naive();
+        let d = today + chrono::Duration::days(offset);
+        return local_micros(d.and_hms_opt(0, 0, 0).expect("midnight exists")).map(Some);
+    }
+    let (sign, span) = if let Some(rest) = lower.strip_suffix(" ago") {
+        (-1, rest)
+    } else if let Some(rest) = lower.strip_prefix('-') {
+        (-1, rest)
+    } else if let Some(rest) = lower.strip_prefix('+') {
+        (1, rest)
+    } else {
+        return Ok(None);
+    };
+    let span = span.trim();
+    if !span.starts_with(|c: char| c.is_ascii_digit()) {
+        return Ok(None);
+    }
+    let secs = parse_duration_secs(span)?;
+    Ok(Some(
+        now.saturating_add(sign * secs.saturating_mul(1_000_000)),
+    ))
+}
+
+/// One rule for every store: a `since`/`until` outside the years records
+/// may carry ([`crate::record::TIME_RANGE`]) is a usage error, not a search
+/// of the whole store here and a failed request there.
+pub fn readable(t: Micros, value: &str) -> Result<Micros, String> {
+    if crate::record::TIME_RANGE.contains(&t) {
+        Ok(t)
+    } else {
+        Err(format!(
+            "'{value}' is out of range: times run from year 0000 to 9999"
+        ))
+    }
 }
 
 fn local_micros(naive: NaiveDateTime) -> Result<Micros, String> {
@@ -338,5 +393,23 @@ mod tests {
         );
         assert!(parse_time("2026-01-31", NOW).is_ok());
         assert!(parse_time("yesterdayish", NOW).is_err());
+    }
+
+    #[test]
+    fn journalctl_words_are_times() {
+        assert_eq!(parse_time("2 hours ago", NOW).unwrap(), NOW - 7_200_000_000);
+        assert_eq!(parse_time("-1h", NOW).unwrap(), NOW - 3_600_000_000);
+        assert_eq!(parse_time("+30m", NOW).unwrap(), NOW + 1_800_000_000);
+        assert_eq!(
+            parse_time("-2 days", NOW).unwrap(),
+            NOW - 2 * 86_400_000_000
+        );
+        let today = parse_time("today", NOW).unwrap();
+        let yesterday = parse_time("Yesterday", NOW).unwrap();
+        assert!(today <= NOW && NOW - today < 86_400_000_000 + 3_600_000_000);
+        // One calendar day earlier (23–25 hours across a DST change).
+        assert!((today - yesterday - 86_400_000_000).abs() <= 3_600_000_000);
+        assert!(parse_time("tomorrow", NOW).unwrap() > NOW);
+        assert!(parse_time("soon ago", NOW).is_err());
     }
 }

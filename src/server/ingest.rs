@@ -171,6 +171,7 @@ async fn handle(
             records,
             ndjson: Vec::new(),
             pre: Vec::new(),
+            receipt: None,
         };
         let outcome = st.backend.ingest(&batch).await.map_err(delivery_error)?;
         received = outcome.accepted;
@@ -579,7 +580,11 @@ fn fields_to_record(fields: Fields, now: i64) -> Result<Record, String> {
     }
     let time = match take(Field::Time) {
         None => now,
-        Some(v) => parse_time_value(&v).ok_or_else(|| format!("invalid time {v}"))?,
+        Some(v) => parse_time_value(&v).ok_or_else(|| {
+            format!(
+                "invalid time {v}: expected RFC 3339 or epoch s/ms/µs/ns within years 0000–9999"
+            )
+        })?,
     };
     let level = match take(Field::Level) {
         None => Level::Info,

@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod error;
+mod export;
 pub mod ingest;
 #[cfg(test)]
 mod mem_tests;
@@ -114,6 +115,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/ingest/{key}", post(ingest::ingest_loggier))
         .route("/api/ingest/{key}/batch", post(ingest::ingest_loggier))
         .route("/api/v1/logs", get(read::logs))
+        .route("/api/v1/logs/export", get(read::export))
         .route("/api/v1/logs/trace/{id}", get(read::trace))
         .route("/api/v1/logs/aggregated", get(read::aggregated))
         .route("/api/v1/logs/top-services", get(read::top_services))
@@ -202,12 +204,15 @@ pub async fn serve(
 /// A time in a record or a query parameter: RFC 3339, a naive ISO time
 /// (taken as UTC, as the Loggier and LogTide SDKs send `utcnow()`), or epoch
 /// seconds/ms/µs/ns told apart by magnitude, as a number or a numeric string.
+/// None for a time outside [`crate::record::TIME_RANGE`] (`1e300`, year 99999):
+/// nothing is acknowledged that no read could return.
 pub fn parse_time_value(v: &Value) -> Option<Micros> {
-    match v {
+    let t = match v {
         Value::Number(n) => epoch(n.as_f64()?),
         Value::String(s) => parse_time_str(s),
         _ => None,
-    }
+    }?;
+    crate::record::TIME_RANGE.contains(&t).then_some(t)
 }
 
 fn parse_time_str(s: &str) -> Option<Micros> {
@@ -248,11 +253,13 @@ fn epoch(n: f64) -> Option<Micros> {
 /// A `from`/`to` parameter: any record time form, or a duration back from
 /// now (`15m`, `2h`, `7d`).
 pub fn parse_time_param(name: &str, s: &str) -> Result<Micros, ApiError> {
-    if let Some(t) = parse_time_str(s) {
-        return Ok(t);
-    }
-    if let Ok(d) = humantime::parse_duration(s.trim()) {
-        return Ok(now_micros() - d.as_micros() as Micros);
+    let t = parse_time_str(s).or_else(|| {
+        let d = humantime::parse_duration(s.trim()).ok()?;
+        Some(now_micros().saturating_sub(Micros::try_from(d.as_micros()).unwrap_or(Micros::MAX)))
+    });
+    if let Some(t) = t {
+        return crate::query::terms::readable(t, s)
+            .map_err(|e| ApiError::bad_request(format!("invalid {name}: {e}")));
     }
     Err(ApiError::bad_request(format!(
         "invalid {name} '{s}': use RFC 3339, epoch seconds or milliseconds, or a duration like 15m"

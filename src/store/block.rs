@@ -263,6 +263,16 @@ pub(crate) fn decode(first_id: i64, data: &[u8], raw: &mut Vec<u8>) -> anyhow::R
 
 /// The records of a decompressed block (see [`decode`]).
 pub(crate) fn views(first_id: i64, raw: &[u8]) -> anyhow::Result<Vec<View<'_>>> {
+    Ok(spans(first_id, raw)?.into_iter().map(|(v, _)| v).collect())
+}
+
+/// The records of a decompressed block, each with the byte range of its
+/// fields after the id and time: what [`view_at`] reads back, so a reader
+/// can keep a few records of a block without keeping the block.
+pub(crate) fn spans(
+    first_id: i64,
+    raw: &[u8],
+) -> anyhow::Result<Vec<(View<'_>, std::ops::Range<usize>)>> {
     let bad = || anyhow::anyhow!("block {first_id} is corrupt");
     let mut r = Reader { buf: raw, pos: 0 };
     let format = r.byte().ok_or_else(bad)?;
@@ -274,37 +284,22 @@ pub(crate) fn views(first_id: i64, raw: &[u8]) -> anyhow::Result<Vec<View<'_>>> 
     while r.pos < raw.len() {
         id += r.varint().ok_or_else(bad)? as i64;
         time = time.wrapping_add(unzigzag(r.varint().ok_or_else(bad)?));
-        let level = *Level::ALL
-            .get(r.byte().ok_or_else(bad)? as usize)
-            .ok_or_else(bad)?;
-        let pattern = if format == FORMAT {
-            let b = r.bytes_raw(8).ok_or_else(bad)?;
-            Some(PatternId(u64::from_le_bytes(
-                b.try_into().expect("8 bytes"),
-            )))
-        } else {
-            None
-        };
-        let service = r.str().ok_or_else(bad)?;
-        let host = r.str().ok_or_else(bad)?;
-        let message = r.str().ok_or_else(bad)?;
-        let trace_id = r.opt_str().ok_or_else(bad)?;
-        let span_id = r.opt_str().ok_or_else(bad)?;
-        let metadata = r.str().ok_or_else(bad)?;
-        out.push(View {
-            id,
-            time,
-            level,
-            service,
-            host,
-            message,
-            trace_id,
-            span_id,
-            metadata,
-            pattern: pattern.unwrap_or_else(|| PatternId::of(&Signature::of(message).text())),
-        });
+        let start = r.pos;
+        let v = r.fields(id, time, format == FORMAT).ok_or_else(bad)?;
+        out.push((v, start..r.pos));
     }
     Ok(out)
+}
+
+/// One record from the bytes of its fields (a range [`spans`] gave) of a
+/// block of the current format (a store's writer converts older blocks
+/// when it first opens the store: `store::patterns::backfill`).
+pub(crate) fn view_at(id: i64, time: Micros, fields: &[u8]) -> Option<View<'_>> {
+    Reader {
+        buf: fields,
+        pos: 0,
+    }
+    .fields(id, time, true)
 }
 
 struct Reader<'a> {
@@ -313,6 +308,34 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// The fields of a record after its id and time.
+    /// `with_pattern`: format 2; a record of format 1 gets the id of its
+    /// masked line.
+    fn fields(&mut self, id: i64, time: Micros, with_pattern: bool) -> Option<View<'a>> {
+        let level = *Level::ALL.get(self.byte()? as usize)?;
+        let pattern = if with_pattern {
+            let b = self.bytes_raw(8)?;
+            Some(PatternId(u64::from_le_bytes(b.try_into().ok()?)))
+        } else {
+            None
+        };
+        let service = self.str()?;
+        let host = self.str()?;
+        let message = self.str()?;
+        Some(View {
+            id,
+            time,
+            level,
+            service,
+            host,
+            message,
+            trace_id: self.opt_str()?,
+            span_id: self.opt_str()?,
+            metadata: self.str()?,
+            pattern: pattern.unwrap_or_else(|| PatternId::of(&Signature::of(message).text())),
+        })
+    }
+
     fn byte(&mut self) -> Option<u8> {
         let b = *self.buf.get(self.pos)?;
         self.pos += 1;

@@ -23,6 +23,7 @@
 
 mod block;
 mod ingest;
+mod merge;
 mod patterns;
 mod retention;
 mod rollups;
@@ -40,7 +41,7 @@ use crate::backend::DeliveryError;
 
 pub use ingest::Prepared;
 pub use retention::RetainReport;
-pub use search::TailPage;
+pub use search::{TAIL_BYTES, TailPage};
 
 /// How long a connection waits for another one's lock before giving up
 /// (`SQLITE_BUSY`, reported as retryable).

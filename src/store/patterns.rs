@@ -243,6 +243,9 @@ impl Store {
     }
 }
 
+/// (minute, pattern, service, level) of a `rollup_patterns` row.
+type RollupKey<'a> = (i64, i64, &'a str, u8);
+
 /// Gives the records of a store written before patterns their pattern, once
 /// (inside the caller's transaction, on the writer's first open): each
 /// block of format 1 is encoded again with each record's pattern (mined
@@ -272,7 +275,7 @@ pub(crate) fn backfill(conn: &Connection) -> anyhow::Result<()> {
         }
         let views = block::views(id, &raw)?;
         let mut b = block::Builder::new(id);
-        let mut counts: HashMap<(i64, i64, &str, u8), (i64, Micros, i64)> = HashMap::new();
+        let mut counts: HashMap<RollupKey<'_>, (i64, Micros, i64)> = HashMap::new();
         for v in &views {
             let mut v = v.clone();
             v.pattern = miner.mine(v.message).id;

@@ -3,7 +3,8 @@
 //! - `blocks`: one row per block of records (see `block`): the id range
 //!   `id..=last_id` (`id` is at most the id of its first record, and ranges
 //!   never overlap), how many records it holds and their time bounds.
-//!   `blocks_min_time` lets retention take the oldest first.
+//!   `blocks_min_time` lets retention take the oldest first;
+//!   `blocks_max_time` lets a search take the newest first (`merge`).
 //! - `block_data`: the compressed records of each block, apart from
 //!   `blocks` so that walking the bounds never reads record bytes.
 //! - `block_keys`: the Bloom filter of a block's trace ids and metadata
@@ -63,6 +64,7 @@ CREATE TABLE IF NOT EXISTS blocks(
     max_time INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS blocks_min_time ON blocks(min_time);
+CREATE INDEX IF NOT EXISTS blocks_max_time ON blocks(max_time);
 CREATE TABLE IF NOT EXISTS block_data(
     id INTEGER PRIMARY KEY,
     data BLOB NOT NULL
@@ -154,7 +156,7 @@ CREATE TABLE IF NOT EXISTS rollup_patterns(
 const WRITER_CACHE_KIB: i64 = 8 * 1024;
 /// Page cache of each reader: searches at 10M records keep their hot FTS and
 /// index pages cached.
-const READER_CACHE_KIB: i64 = 32 * 1024;
+pub(crate) const READER_CACHE_KIB: i64 = 32 * 1024;
 
 /// Settings every connection gets; the cache size is per connection.
 fn configure(conn: &Connection, cache_kib: i64) -> rusqlite::Result<()> {
@@ -221,6 +223,13 @@ pub(crate) fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
                 return Err(e);
             }
         }
+    }
+    // Stores made before the index existed get it on their next open (a
+    // read-only file cannot, and searches only get slower without it).
+    if let Err(e) =
+        conn.execute_batch("CREATE INDEX IF NOT EXISTS blocks_max_time ON blocks(max_time)")
+    {
+        tracing::debug!("cannot add the blocks_max_time index: {e}");
     }
     Ok(conn)
 }

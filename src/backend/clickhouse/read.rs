@@ -141,6 +141,22 @@ impl ClickHouseBackend {
         })
     }
 
+    /// Every match, newest first, as one `SELECT … FORMAT JSONEachRow`
+    /// read as ClickHouse sends it.
+    pub(super) async fn ch_export(&self, q: &Query, limit: Option<usize>) -> Result<RecordStream> {
+        self.server().await?;
+        let mut sql = self.select(q);
+        sql.push(" ORDER BY time_us DESC, id DESC");
+        if let Some(n) = limit {
+            sql.push(" LIMIT ").int(n as i64);
+        }
+        sql.push(" FORMAT JSONEachRow");
+        let resp = self.client.exec_stream(&sql, &READ).await?;
+        crate::backend::ndjson_stream::records(resp, self.client.url().describe(), |line| {
+            Ok(serde_json::from_slice::<Row>(line)?.into_record().0)
+        })
+    }
+
     pub(super) async fn ch_trace(&self, trace_id: &str) -> Result<Vec<Record>> {
         self.server().await?;
         let q = Query {
