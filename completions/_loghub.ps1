@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Ship logs from stdin or files: parse, enrich, batch, deliver, spool on failure')
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Search logs, newest first (terms: key=value, bare words are full text)')
+            [CompletionResult]::new('patterns', 'patterns', [CompletionResultType]::ParameterValue, 'The log''s message templates, most frequent first, with a trend (SPEC §10)')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Aggregate counts by time bucket and level, top services and top errors')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show one request across services, oldest first, with offsets')
             [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Follow new matching records as they arrive. Over HTTP a server that is not there (yet) is waited for, with backoff and a line on stderr at most every 5 s saying why; a refusal (401, 403, 404) exits 1 with the reason')
@@ -121,6 +122,32 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
             [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Oldest first (the newest N records, in the order they happened)')
             [CompletionResult]::new('--reverse', '--reverse', [CompletionResultType]::ParameterName, 'Oldest first (the newest N records, in the order they happened)')
             [CompletionResult]::new('--no-pager', '--no-pager', [CompletionResultType]::ParameterName, 'Do not page the output on a terminal ($PAGER, else `less -FRX`)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No summary or progress on stderr; errors still print')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No summary or progress on stderr; errors still print')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'loghub;patterns' {
+            [CompletionResult]::new('--level', '--level', [CompletionResultType]::ParameterName, 'Level filter: error, a list warn,error, or >=warn')
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Service filter (comma list)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Host filter (comma list)')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'From this time: 15m, 2h, 7d, "2 hours ago", -1h, today, yesterday, or a time')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Up to this time (the same forms)')
+            [CompletionResult]::new('--text', '--text', [CompletionResultType]::ParameterName, 'Full-text search (the term form is q=TEXT)')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'How many templates to show (0 = all)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table (default on a terminal), json (one array) or ndjson')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table (default on a terminal), json (one array) or ndjson')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
+            [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key for an HTTP target [env: LOGHUB_API_KEY]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile of the config file to use [env: LOGHUB_PROFILE]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (NO_COLOR turns it off under auto)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No summary or progress on stderr; errors still print')
@@ -496,6 +523,7 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
         'loghub;help' {
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Ship logs from stdin or files: parse, enrich, batch, deliver, spool on failure')
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Search logs, newest first (terms: key=value, bare words are full text)')
+            [CompletionResult]::new('patterns', 'patterns', [CompletionResultType]::ParameterValue, 'The log''s message templates, most frequent first, with a trend (SPEC §10)')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Aggregate counts by time bucket and level, top services and top errors')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show one request across services, oldest first, with offsets')
             [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Follow new matching records as they arrive. Over HTTP a server that is not there (yet) is waited for, with backoff and a line on stderr at most every 5 s saying why; a refusal (401, 403, 404) exits 1 with the reason')
@@ -511,6 +539,9 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
             break
         }
         'loghub;help;query' {
+            break
+        }
+        'loghub;help;patterns' {
             break
         }
         'loghub;help;stats' {

@@ -31,6 +31,9 @@ _loghub() {
             loghub,help)
                 cmd="loghub__subcmd__help"
                 ;;
+            loghub,patterns)
+                cmd="loghub__subcmd__patterns"
+                ;;
             loghub,query)
                 cmd="loghub__subcmd__query"
                 ;;
@@ -124,6 +127,9 @@ _loghub() {
             loghub__subcmd__help,help)
                 cmd="loghub__subcmd__help__subcmd__help"
                 ;;
+            loghub__subcmd__help,patterns)
+                cmd="loghub__subcmd__help__subcmd__patterns"
+                ;;
             loghub__subcmd__help,query)
                 cmd="loghub__subcmd__help__subcmd__query"
                 ;;
@@ -170,7 +176,7 @@ _loghub() {
 
     case "${cmd}" in
         loghub)
-            opts="-v -q -h -V --url --to --api-key --profile --config --verbose --quiet --color --help --version send query stats trace tail dlq config clickhouse generate-docs serve help"
+            opts="-v -q -h -V --url --to --api-key --profile --config --verbose --quiet --color --help --version send query patterns stats trace tail dlq config clickhouse generate-docs serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -860,7 +866,7 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__help)
-            opts="send query stats trace tail dlq config clickhouse generate-docs serve help"
+            opts="send query patterns stats trace tail dlq config clickhouse generate-docs serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1041,6 +1047,20 @@ _loghub() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        loghub__subcmd__help__subcmd__patterns)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         loghub__subcmd__help__subcmd__query)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1118,6 +1138,80 @@ _loghub() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__patterns)
+            opts="-o -v -q -h -V --level --service --host --since --until --text --limit --output --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --text)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table raw json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table raw json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -34,6 +34,7 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand --version 'Print version'
             cand send 'Ship logs from stdin or files: parse, enrich, batch, deliver, spool on failure'
             cand query 'Search logs, newest first (terms: key=value, bare words are full text)'
+            cand patterns 'The log''s message templates, most frequent first, with a trend (SPEC §10)'
             cand stats 'Aggregate counts by time bucket and level, top services and top errors'
             cand trace 'Show one request across services, oldest first, with offsets'
             cand tail 'Follow new matching records as they arrive. Over HTTP a server that is not there (yet) is waited for, with backoff and a line on stderr at most every 5 s saying why; a refusal (401, 403, 404) exits 1 with the reason'
@@ -116,6 +117,31 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand -r 'Oldest first (the newest N records, in the order they happened)'
             cand --reverse 'Oldest first (the newest N records, in the order they happened)'
             cand --no-pager 'Do not page the output on a terminal ($PAGER, else `less -FRX`)'
+            cand -v 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+            cand --verbose 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+            cand -q 'No summary or progress on stderr; errors still print'
+            cand --quiet 'No summary or progress on stderr; errors still print'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'loghub;patterns'= {
+            cand --level 'Level filter: error, a list warn,error, or >=warn'
+            cand --service 'Service filter (comma list)'
+            cand --host 'Host filter (comma list)'
+            cand --since 'From this time: 15m, 2h, 7d, "2 hours ago", -1h, today, yesterday, or a time'
+            cand --until 'Up to this time (the same forms)'
+            cand --text 'Full-text search (the term form is q=TEXT)'
+            cand --limit 'How many templates to show (0 = all)'
+            cand -o 'Output format: table (default on a terminal), json (one array) or ndjson'
+            cand --output 'Output format: table (default on a terminal), json (one array) or ndjson'
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
+            cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
+            cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
+            cand --color 'When to colour output (NO_COLOR turns it off under auto)'
             cand -v 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
             cand --verbose 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
             cand -q 'No summary or progress on stderr; errors still print'
@@ -462,6 +488,7 @@ set edit:completion:arg-completer[loghub] = {|@words|
         &'loghub;help'= {
             cand send 'Ship logs from stdin or files: parse, enrich, batch, deliver, spool on failure'
             cand query 'Search logs, newest first (terms: key=value, bare words are full text)'
+            cand patterns 'The log''s message templates, most frequent first, with a trend (SPEC §10)'
             cand stats 'Aggregate counts by time bucket and level, top services and top errors'
             cand trace 'Show one request across services, oldest first, with offsets'
             cand tail 'Follow new matching records as they arrive. Over HTTP a server that is not there (yet) is waited for, with backoff and a line on stderr at most every 5 s saying why; a refusal (401, 403, 404) exits 1 with the reason'
@@ -475,6 +502,8 @@ set edit:completion:arg-completer[loghub] = {|@words|
         &'loghub;help;send'= {
         }
         &'loghub;help;query'= {
+        }
+        &'loghub;help;patterns'= {
         }
         &'loghub;help;stats'= {
         }

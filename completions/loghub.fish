@@ -37,6 +37,7 @@ complete -c loghub -n "__fish_loghub_needs_command" -s h -l help -d 'Print help 
 complete -c loghub -n "__fish_loghub_needs_command" -s V -l version -d 'Print version'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "send" -d 'Ship logs from stdin or files: parse, enrich, batch, deliver, spool on failure'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "query" -d 'Search logs, newest first (terms: key=value, bare words are full text)'
+complete -c loghub -n "__fish_loghub_needs_command" -f -a "patterns" -d 'The log\'s message templates, most frequent first, with a trend (SPEC §10)'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "stats" -d 'Aggregate counts by time bucket and level, top services and top errors'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "trace" -d 'Show one request across services, oldest first, with offsets'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "tail" -d 'Follow new matching records as they arrive. Over HTTP a server that is not there (yet) is waited for, with backoff and a line on stderr at most every 5 s saying why; a refusal (401, 403, 404) exits 1 with the reason'
@@ -125,6 +126,28 @@ complete -c loghub -n "__fish_loghub_using_subcommand query" -s v -l verbose -d 
 complete -c loghub -n "__fish_loghub_using_subcommand query" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
 complete -c loghub -n "__fish_loghub_using_subcommand query" -s h -l help -d 'Print help'
 complete -c loghub -n "__fish_loghub_using_subcommand query" -s V -l version -d 'Print version'
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l level -d 'Level filter: error, a list warn,error, or >=warn' -r
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l service -d 'Service filter (comma list)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l host -d 'Host filter (comma list)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l since -d 'From this time: 15m, 2h, 7d, "2 hours ago", -1h, today, yesterday, or a time' -r
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l until -d 'Up to this time (the same forms)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l text -d 'Full-text search (the term form is q=TEXT)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l limit -d 'How many templates to show (0 = all)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -s o -l output -d 'Output format: table (default on a terminal), json (one array) or ndjson' -r -f -a "table\t''
+raw\t''
+json\t''
+ndjson\t''"
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l color -d 'When to colour output (NO_COLOR turns it off under auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -s v -l verbose -d 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -s h -l help -d 'Print help'
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -s V -l version -d 'Print version'
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l level -d 'Level filter: error, a list warn,error, or >=warn' -r
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l service -d 'Service filter (comma list)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l host -d 'Host filter (comma list)' -r
@@ -366,17 +389,18 @@ complete -c loghub -n "__fish_loghub_using_subcommand serve" -s v -l verbose -d 
 complete -c loghub -n "__fish_loghub_using_subcommand serve" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
 complete -c loghub -n "__fish_loghub_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c loghub -n "__fish_loghub_using_subcommand serve" -s V -l version -d 'Print version'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "send" -d 'Ship logs from stdin or files: parse, enrich, batch, deliver, spool on failure'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "query" -d 'Search logs, newest first (terms: key=value, bare words are full text)'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "stats" -d 'Aggregate counts by time bucket and level, top services and top errors'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "trace" -d 'Show one request across services, oldest first, with offsets'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "tail" -d 'Follow new matching records as they arrive. Over HTTP a server that is not there (yet) is waited for, with backoff and a line on stderr at most every 5 s saying why; a refusal (401, 403, 404) exits 1 with the reason'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "dlq" -d 'Inspect and replay the dead-letter queue of batches that were not delivered'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "config" -d 'Print the resolved configuration (secrets masked); `config path`, `config init`'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "clickhouse" -d 'Manage a ClickHouse target (create its schema)'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "generate-docs" -d 'Write shell completions and man pages (for packaging)'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "serve" -d 'Run the loghub HTTP server on the embedded store'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq config clickhouse generate-docs serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "send" -d 'Ship logs from stdin or files: parse, enrich, batch, deliver, spool on failure'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "query" -d 'Search logs, newest first (terms: key=value, bare words are full text)'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "patterns" -d 'The log\'s message templates, most frequent first, with a trend (SPEC §10)'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "stats" -d 'Aggregate counts by time bucket and level, top services and top errors'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "trace" -d 'Show one request across services, oldest first, with offsets'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "tail" -d 'Follow new matching records as they arrive. Over HTTP a server that is not there (yet) is waited for, with backoff and a line on stderr at most every 5 s saying why; a refusal (401, 403, 404) exits 1 with the reason'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "dlq" -d 'Inspect and replay the dead-letter queue of batches that were not delivered'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "config" -d 'Print the resolved configuration (secrets masked); `config path`, `config init`'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "clickhouse" -d 'Manage a ClickHouse target (create its schema)'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "generate-docs" -d 'Write shell completions and man pages (for packaging)'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "serve" -d 'Run the loghub HTTP server on the embedded store'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "list" -d 'List spooled batches: file, target, records, age, attempts, last error'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "show" -d 'Print the records of one spooled file as NDJSON'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "replay" -d 'Re-send spooled batches, oldest first; exit 0 when empty, 3 when files remain'

@@ -97,11 +97,21 @@ loghub send --follow 'logs/*.log' --start-at end --state-dir /var/lib/loghub")]
     /// Search logs, newest first (terms: key=value, bare words are full text)
     #[command(
         after_help = "Terms: q=TEXT level=error level>=warn service=api host=web-1 trace=ID \
-since=15m until=2026-01-01T00:00:00Z limit=50; any other key=value filters metadata (user_id=42).\n\n\
+since=15m until=2026-01-01T00:00:00Z limit=50 pattern=ID (from `loghub patterns`); any other key=value filters metadata (user_id=42).\n\n\
 Examples:\n  loghub query q=timeout level=error since=1h\n  \
 loghub query service=shop --output ndjson --limit 0 | jq .\n  loghub query payment failed --since 2h"
     )]
     Query(QueryArgs),
+    /// The log's message templates, most frequent first, with a trend (SPEC §10)
+    #[command(
+        after_help = "Templates are mined at ingest from whole lines: numbers, times, ids, hex, IPs, \
+paths, hosts and quoted values become <*>. Every id is stable: the same template has the same id \
+in every run and store, and pattern=ID finds its records with query, tail and stats.\n\n\
+Examples:\n  loghub patterns --since 1h\n  loghub patterns level>=warn service=api\n  \
+loghub query pattern=7f3a09c2d1e4b5a6 --since 1h\n  \
+loghub patterns --since 24h --output json | jq '.[] | select(.count > 1000)'"
+    )]
+    Patterns(PatternsArgs),
     /// Aggregate counts by time bucket and level, top services and top errors
     #[command(after_help = "Examples:\n  loghub stats --since 24h\n  \
 loghub stats --since 7d --interval 1d --by service\n  loghub stats service=api --output json")]
@@ -339,6 +349,18 @@ pub struct QueryArgs {
     #[arg(long)]
     pub no_pager: bool,
     /// Output format (default: table on a terminal, ndjson when piped)
+    #[arg(long, short, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct PatternsArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// How many templates to show (0 = all)
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Output format: table (default on a terminal), json (one array) or ndjson
     #[arg(long, short, value_enum)]
     pub output: Option<OutputFormat>,
 }

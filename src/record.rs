@@ -120,6 +120,8 @@ pub struct Record {
     pub trace_id: Option<String>,
     pub span_id: Option<String>,
     pub metadata: Map<String, Value>,
+    /// The record's pattern (SPEC §10), as a store that mined it reports it.
+    pub pattern: Option<crate::pattern::PatternId>,
 }
 
 /// Formats microseconds as RFC 3339 UTC with exactly six fractional digits.
@@ -379,6 +381,11 @@ impl Record {
             out.extend_from_slice(span_key);
             write_json_str(out, t);
         }
+        if let Some(p) = self.pattern {
+            out.extend_from_slice(b",\"pattern\":\"");
+            out.extend_from_slice(p.to_string().as_bytes());
+            out.push(b'"');
+        }
         out.push(b'}');
     }
 
@@ -425,6 +432,7 @@ impl Record {
 impl Serialize for Record {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let n = 6
+            + usize::from(self.pattern.is_some())
             + usize::from(self.id.is_some())
             + usize::from(self.trace_id.is_some())
             + usize::from(self.span_id.is_some());
@@ -443,6 +451,9 @@ impl Serialize for Record {
         }
         if let Some(t) = &self.span_id {
             m.serialize_entry("spanId", t)?;
+        }
+        if let Some(p) = self.pattern {
+            m.serialize_entry("pattern", &p.to_string())?;
         }
         m.end()
     }
@@ -469,6 +480,8 @@ struct Wire {
     #[serde(default, alias = "span_id")]
     #[serde(rename = "spanId")]
     span_id: Option<String>,
+    #[serde(default)]
+    pattern: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for Record {
@@ -486,6 +499,10 @@ impl<'de> Deserialize<'de> for Record {
             trace_id: w.trace_id,
             span_id: w.span_id,
             metadata: w.metadata,
+            pattern: w
+                .pattern
+                .as_deref()
+                .and_then(crate::pattern::PatternId::parse),
         })
     }
 }
@@ -499,6 +516,7 @@ mod tests {
         let mut metadata = Map::new();
         metadata.insert("user_id".into(), Value::from(42));
         let r = Record {
+            pattern: None,
             id: Some(7),
             time: 1_700_000_000_123_456,
             level: Level::Error,
@@ -530,6 +548,7 @@ mod tests {
             serde_json::json!({"b": [1, u64::MAX, null, true, false, 0.1, {"x": []}], "a": {}}),
         );
         let mut r = Record {
+            pattern: None,
             id: Some(-3),
             time: -1,
             level: Level::Critical,

@@ -20,6 +20,7 @@ use loghub::record::Record;
 
 fn record(msg: &str) -> Record {
     Record {
+        pattern: None,
         time: 1_700_000_000_000_000,
         service: "api".into(),
         host: "h1".into(),

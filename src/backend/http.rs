@@ -435,6 +435,10 @@ impl Backend for HttpBackend {
         self.http_query(q, cursor, limit).await
     }
 
+    async fn patterns(&self, q: &Query, limit: usize) -> Result<Vec<crate::query::PatternRow>> {
+        self.http_patterns(q, limit).await
+    }
+
     async fn export(&self, q: &Query, limit: Option<usize>) -> Result<RecordStream> {
         self.http_export(q, limit).await
     }

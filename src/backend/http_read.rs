@@ -56,6 +56,10 @@ pub(crate) fn query_params(q: &Query) -> Vec<(String, String)> {
     if let Some(u) = q.until {
         add("to", format_time(u));
     }
+    if !q.patterns.is_empty() {
+        let ids: Vec<String> = q.patterns.iter().map(ToString::to_string).collect();
+        add("pattern", ids.join(","));
+    }
     if !q.metadata.is_empty() {
         let list: Vec<Value> = q
             .metadata
@@ -211,6 +215,25 @@ impl HttpBackend {
         }
         let v = self.get_json(url).await?;
         stats_from_json(&v).with_context(|| format!("reading the stats of {}", self.base))
+    }
+
+    /// `GET /api/v1/patterns`.
+    pub(crate) async fn http_patterns(
+        &self,
+        q: &Query,
+        limit: usize,
+    ) -> Result<Vec<crate::query::PatternRow>> {
+        let mut url = self.url("/api/v1/patterns")?;
+        {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in query_params(q) {
+                pairs.append_pair(&k, &v);
+            }
+            pairs.append_pair("limit", &limit.to_string());
+        }
+        let v = self.get_json(url).await?;
+        serde_json::from_value(v.get("patterns").cloned().unwrap_or_default())
+            .with_context(|| format!("{} answered with invalid patterns", self.base))
     }
 
     pub(crate) async fn http_trace(&self, trace_id: &str) -> Result<Vec<Record>> {
@@ -629,6 +652,8 @@ mod tests {
                 op: crate::query::CmpOp::Ge,
                 value: 1000.5,
             }],
+
+            patterns: vec![crate::pattern::PatternId(0x7f3a_09c2_d1e4_b5a6)],
             limit: None,
         };
         let back = crate::server::query_from_params(&query_params(&q)).unwrap();

@@ -113,7 +113,7 @@ impl Backend for LocalBackend {
         let pieces = if pieces.len() == batch.pre.len() && covered == batch.records.len() {
             pieces
         } else {
-            vec![Arc::new(Store::prepare(&batch.records))]
+            vec![Arc::new(self.store.prepare(&batch.records))]
         };
         let id = batch.id.clone();
         tokio::task::spawn_blocking(move || store.ingest_prepared(id, pieces))
@@ -122,7 +122,7 @@ impl Backend for LocalBackend {
     }
 
     fn pre_encode(&self, records: &[Record]) -> Option<PreEncoded> {
-        Some(Arc::new(Store::prepare(records)))
+        Some(Arc::new(self.store.prepare(records)))
     }
 
     async fn query(&self, q: &Query, cursor: Option<&str>, limit: usize) -> Result<QueryPage> {
@@ -165,6 +165,12 @@ impl Backend for LocalBackend {
     async fn stats(&self, q: &StatsQuery) -> Result<Stats> {
         let q = q.clone();
         self.read(move |s| s.stats(&q, now_micros())).await
+    }
+
+    async fn patterns(&self, q: &Query, limit: usize) -> Result<Vec<crate::query::PatternRow>> {
+        let q = q.clone();
+        self.read(move |s| s.patterns(&q, limit, crate::record::now_micros()))
+            .await
     }
 
     async fn trace(&self, trace_id: &str) -> Result<Vec<Record>> {

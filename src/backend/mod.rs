@@ -20,7 +20,7 @@ use anyhow::{Context, Result, bail};
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 
-use crate::query::{Query, QueryPage, Stats, StatsQuery};
+use crate::query::{PatternRow, Query, QueryPage, Stats, StatsQuery};
 use crate::record::{Micros, Record};
 
 /// A batch of records on its way to a target. The id travels as the
@@ -219,6 +219,13 @@ pub trait Backend: Send + Sync {
     }
 
     /// Every record of one trace, oldest first.
+    /// The templates of the records matching `q`, most frequent first, at
+    /// most `limit` (0: all) (SPEC §10).
+    async fn patterns(&self, q: &Query, limit: usize) -> Result<Vec<PatternRow>> {
+        let _ = (q, limit);
+        Err(unsupported(&self.describe(), "list patterns"))
+    }
+
     async fn trace(&self, trace_id: &str) -> Result<Vec<Record>> {
         let _ = trace_id;
         Err(unsupported(&self.describe(), "trace"))

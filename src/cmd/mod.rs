@@ -6,6 +6,7 @@ pub mod config;
 pub mod dlq;
 pub mod docs;
 pub mod follow;
+pub mod patterns;
 pub mod query;
 pub mod send;
 pub mod serve;
@@ -42,6 +43,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         match cli.command {
             Command::Send(a) => send::run(cfg, *a).await,
             Command::Query(a) => query::run(cfg, a).await,
+            Command::Patterns(a) => patterns::run(cfg, a).await,
             Command::Stats(a) => stats::run(cfg, a).await,
             Command::Trace(a) => trace::run(cfg, a).await,
             Command::Tail(a) => tail::run(cfg, a).await,

@@ -290,6 +290,7 @@ mod tests {
     fn round_trip_and_truncation() {
         let dir = tempfile::tempdir().unwrap();
         let r = Record {
+            pattern: None,
             message: "hello".into(),
             service: "s".into(),
             host: "h".into(),

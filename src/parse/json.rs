@@ -315,6 +315,7 @@ impl<'a> Picked<'a> {
                 .unwrap_or(opts.default_level),
         };
         Record {
+            pattern: None,
             id: None,
             time: self.time.map_or(now, |t| t.1),
             level,

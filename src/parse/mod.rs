@@ -128,6 +128,7 @@ impl Parser {
             text.to_string()
         };
         Record {
+            pattern: None,
             id: None,
             time: info.time.unwrap_or(read_time),
             level: info.level.unwrap_or(o.default_level),

@@ -32,9 +32,12 @@
 //! record stored under any of its earlier forms, today and tomorrow.
 //!
 //! **Bounds.** At most [`MAX_TEMPLATES`] templates are kept; when full, the
-//! least recently seen template that matched only once is evicted, and if
+//! least recently seen templates that matched only once are evicted, and if
 //! none can be, a line that matches nothing gets the catch-all template
-//! `<*>` ([`CATCH_ALL`]) instead of growing the set. Lines keep at most
+//! `<*>` ([`CATCH_ALL`]) instead of growing the set. A flood of unique
+//! lines (most lines of a window founding templates) also goes to the
+//! catch-all, bar a few new templates per window. A line is compared with
+//! at most [`MAX_SCAN`] templates. Lines keep at most
 //! [`MAX_TOKENS`] tokens and literal tokens at most [`MAX_TOKEN_LEN`]
 //! bytes (longer ones are variables), so no input costs more than a bounded
 //! amount of memory or time.
@@ -46,6 +49,12 @@ use std::fmt;
 pub const MAX_TEMPLATES: usize = 10_000;
 /// Tokens of a line considered (after collapsing variables); the rest is one `<*>`.
 pub const MAX_TOKENS: usize = 80;
+/// Lines per window of flood control, and how many of them may found
+/// templates before the next window counts as a flood.
+const FLOOD_WINDOW: u64 = 2048;
+const FLOOD_NEW: u64 = 512;
+/// Templates of one length compared with a line that matches no signature seen.
+pub const MAX_SCAN: usize = 128;
 /// A literal longer than this is a variable.
 pub const MAX_TOKEN_LEN: usize = 64;
 /// Weighted similarity from which a line joins a template. Measured with
@@ -384,6 +393,10 @@ pub struct Miner {
     df: HashMap<Box<str>, u32>,
     live: usize,
     tick: u64,
+    /// Flood control ([`Miner::flood_budget`]).
+    window_end: u64,
+    window_new: u64,
+    flooding: bool,
     /// Changes since the last [`Miner::take_changes`].
     aliases: Vec<Alias>,
     new_templates: Vec<Template>,
@@ -433,10 +446,11 @@ impl Miner {
                 self.merge_into(ci);
                 ci
             }
-            None => match self.insert(sig.toks.clone()) {
+            None if self.flood_budget() => match self.insert(sig.toks.clone()) {
                 Some(ci) => ci,
                 None => return Mined { id: CATCH_ALL },
             },
+            None => return Mined { id: CATCH_ALL },
         };
         if self.seen.len() >= MAX_TEMPLATES * 8 {
             self.seen.clear();
@@ -446,6 +460,29 @@ impl Miner {
         c.count += 1;
         c.last = self.tick;
         Mined { id: c.id }
+    }
+
+    /// Whether a line that matches nothing may found a template. Counted
+    /// per window of [`FLOOD_WINDOW`] lines: once more than
+    /// [`FLOOD_NEW`] of a window's lines founded templates, the rest of
+    /// the next window may found only [`FLOOD_NEW`]/8 more (new templates still
+    /// appear in a flood, just slowly), and the others get [`CATCH_ALL`].
+    fn flood_budget(&mut self) -> bool {
+        if self.tick >= self.window_end {
+            self.flooding = self.window_new > FLOOD_NEW;
+            self.window_new = 0;
+            self.window_end = self.tick + FLOOD_WINDOW;
+        }
+        let cap = if self.flooding {
+            FLOOD_NEW / 8
+        } else {
+            u64::MAX
+        };
+        if self.window_new >= cap {
+            return false;
+        }
+        self.window_new += 1;
+        true
     }
 
     fn weight(&self, tok: &str) -> f64 {
@@ -488,7 +525,9 @@ impl Miner {
     fn best_match(&self, toks: &[Tok], skip: Option<usize>, both: bool) -> Option<usize> {
         let cands = self.by_len.get(&toks.len())?;
         let mut best: Option<(f64, usize)> = None;
-        for &ci in cands {
+        // The newest templates of this length: a flood of unique lines must
+        // not cost a comparison with every template kept.
+        for &ci in cands.iter().rev().take(MAX_SCAN) {
             if Some(ci) == skip {
                 continue;
             }
@@ -735,7 +774,7 @@ mod tests {
         m.mine("one");
         m.mine("");
         assert_eq!(m.mine("1 2 3").id, CATCH_ALL);
-        for i in 0..(MAX_TEMPLATES * 3) {
+        for i in 0..(MAX_TEMPLATES + MAX_TEMPLATES / 2) {
             // Every line its own template: letters only, so nothing is masked.
             let w: String = format!("{i:x}")
                 .bytes()

@@ -34,6 +34,10 @@ pub struct Query {
     pub metadata: Vec<(String, String)>,
     /// Numeric comparisons on metadata (`duration_ms>1000`).
     pub compare: Vec<MetaCompare>,
+
+    /// Allowed patterns (`pattern=ID`, SPEC §10); empty means all. A store
+    /// widens each id to every stored id that now maps to its template.
+    pub patterns: Vec<crate::pattern::PatternId>,
     /// How many records to return in all; `None` for the command's default,
     /// `Some(0)` for all.
     pub limit: Option<usize>,
@@ -66,6 +70,9 @@ impl Query {
             return false;
         }
         if self.since.is_some_and(|s| r.time < s) || self.until.is_some_and(|u| r.time >= u) {
+            return false;
+        }
+        if !self.patterns.is_empty() && !r.pattern.is_some_and(|p| self.patterns.contains(&p)) {
             return false;
         }
         if !self.text.is_empty() {
@@ -199,6 +206,23 @@ pub struct TopError {
     pub count: u64,
     pub service: String,
     pub last_seen: Micros,
+}
+
+/// One template in `loghub patterns`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PatternRow {
+    /// The template's current id (16 hex digits).
+    pub id: String,
+    pub template: String,
+    pub count: u64,
+    /// `count` as a fraction of all matching records.
+    pub share: f64,
+    pub first_seen: String,
+    pub last_seen: String,
+    /// One real message of the template.
+    pub example: String,
+    /// Counts in equal slices of the window, oldest first.
+    pub trend: Vec<u64>,
 }
 
 /// Aggregated counts.

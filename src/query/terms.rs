@@ -9,6 +9,7 @@
 //! - `trace=ID` (also `trace_id`, `traceId`);
 //! - `since=15m|2h|7d|TIME`, `until=…` (relative times count back from now);
 //! - `limit=N` (`0` = all);
+//! - `pattern=ID` (16 hex digits, as `loghub patterns` shows; comma lists);
 //! - any other `key=value`: a metadata filter (`user_id=42`, `http.status=500`);
 //!   `key>N`, `>=`, `<`, `<=` compare metadata numbers (`duration_ms>1000`).
 //!
@@ -139,6 +140,16 @@ fn apply_term(q: &mut Query, term: &str, now: Micros) -> Result<(), String> {
         "trace" | "trace_id" | "traceid" => q.trace_id = Some(value.to_string()),
         "since" | "from" => q.since = Some(readable(parse_time(value, now)?, value)?),
         "until" | "to" => q.until = Some(readable(parse_time(value, now)?, value)?),
+        "pattern" | "patterns" => {
+            for v in value.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+                let id = crate::pattern::PatternId::parse(v).ok_or_else(|| {
+                    format!("'{v}' is not a pattern id: expected 16 hex digits, as `loghub patterns` shows")
+                })?;
+                if !q.patterns.contains(&id) {
+                    q.patterns.push(id);
+                }
+            }
+        }
         "limit" => {
             q.limit = Some(
                 value
@@ -376,6 +387,8 @@ mod tests {
             "service=",
             "user_id>=many",
             "since>1h",
+            "user_id>=3",
+            "pattern=7f3a",
         ] {
             let e = terms(&[bad]).unwrap_err();
             assert_eq!(e.term, bad);

@@ -651,6 +651,7 @@ fn fields_to_record(fields: Fields, now: i64) -> Result<Record, String> {
         metadata.entry(k).or_insert(v);
     }
     Ok(Record {
+        pattern: None,
         id: None,
         time,
         level,

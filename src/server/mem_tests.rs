@@ -109,6 +109,7 @@ impl Backend for Mem {
 
 fn rec(msg: &str) -> Record {
     Record {
+        pattern: None,
         time: crate::record::now_micros(),
         service: "svc".into(),
         message: msg.into(),

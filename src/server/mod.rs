@@ -123,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/logs/top-errors", get(read::top_errors))
         .route("/api/v1/logs/stream", get(stream::stream))
         .route("/api/v1/stats", get(read::stats))
+        .route("/api/v1/patterns", get(read::patterns))
         .route("/health", get(health))
         .route("/metrics", get(metrics_text))
         .fallback(not_found)
@@ -269,10 +270,11 @@ pub fn parse_time_param(name: &str, s: &str) -> Result<Micros, ApiError> {
 /// The query parameters every reading route shares, as a [`Query`]:
 /// `q` (words, each a full-text term), `term` (one exact full-text term,
 /// repeatable), `service`, `level`, `hostname` (comma lists, repeatable),
-/// `traceId`, `from`, `to` (exclusive), `metadata_filters` (a JSON object
-/// `{"key":"value"}` or a list of `{"key":…,"value":…}`), `metadata_compare`
-/// (a list of `{"key":…,"op":">=","value":1000}`) and `trace_prefix`
-/// (loghub's own additions).
+/// `traceId`, `from`, `to` (exclusive), `pattern` (ids, comma list),
+/// `metadata_filters` (a JSON object `{"key":"value"}` or a list of
+/// `{"key":…,"value":…}`), `metadata_compare` (a list of
+/// `{"key":…,"op":">=","value":1000}`) and `trace_prefix` (loghub's own
+/// additions).
 pub fn query_from_params(params: &[(String, String)]) -> Result<Query, ApiError> {
     let mut q = Query::default();
     let list = |v: &str| -> Vec<String> {
@@ -302,6 +304,17 @@ pub fn query_from_params(params: &[(String, String)]) -> Result<Query, ApiError>
             "to" | "until" if !v.is_empty() => q.until = Some(parse_time_param(k, v)?),
             "metadata_filters" if !v.is_empty() => q.metadata.extend(metadata_filters(v)?),
             "metadata_compare" if !v.is_empty() => q.compare.extend(metadata_compare(v)?),
+
+            "pattern" => {
+                for id in list(v) {
+                    q.patterns
+                        .push(crate::pattern::PatternId::parse(&id).ok_or_else(|| {
+                            ApiError::bad_request(format!(
+                                "invalid pattern '{id}': expected 16 hex digits"
+                            ))
+                        })?);
+                }
+            }
             _ => {}
         }
     }

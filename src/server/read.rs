@@ -188,6 +188,29 @@ pub async fn export(
     Ok(resp)
 }
 
+/// `GET /api/v1/patterns`: the query parameters of `/api/v1/logs` and
+/// `limit` (default 50, 0 = all); `{"patterns":[{id, template, count,
+/// share, first_seen, last_seen, example, trend}]}`.
+pub async fn patterns(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    read_access(&st, &headers)?;
+    let params = pairs(raw);
+    let q = query_from_params(&params)?;
+    let limit = int_param(&params, "limit")?.unwrap_or(50);
+    if limit < 0 {
+        return Err(ApiError::bad_request("limit must be 0 (all) or more"));
+    }
+    let rows = st
+        .backend
+        .patterns(&q, limit as usize)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(axum::Json(json!({ "patterns": rows })).into_response())
+}
+
 /// One page from the backend; a failure with a cursor that goes away
 /// without it is the cursor's fault (400), not the store's.
 async fn query_page(

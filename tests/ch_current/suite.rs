@@ -501,6 +501,7 @@ fn repeating_a_batch_id_stores_nothing_twice() {
         let b = loghub::backend::clickhouse::connect(&db.url).await.unwrap();
         let records: Vec<loghub::record::Record> = (0..50)
             .map(|i| loghub::record::Record {
+                pattern: None,
                 time: 1_772_000_000_000_000 + i,
                 service: "api".into(),
                 message: format!("m{i}"),
