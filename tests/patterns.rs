@@ -61,6 +61,19 @@ fn patterns_json(sb: &Sandbox, args: &[&str]) -> Vec<Value> {
         .clone()
 }
 
+/// `loghub [--to TO] query pattern=ID --limit 0 -o ndjson`: the records.
+fn records_of(sb: &Sandbox, to: Option<&str>, id: &str) -> Vec<Value> {
+    let term = format!("pattern={id}");
+    let mut args = Vec::new();
+    if let Some(t) = to {
+        args.extend(["--to", t]);
+    }
+    args.extend(["query", term.as_str(), "--limit", "0", "-o", "ndjson"]);
+    let o = sb.run(&args, b"");
+    assert_code(&o, 0);
+    ndjson(&o)
+}
+
 fn send(sb: &Sandbox, input: &[u8], extra: &[&str]) {
     let mut args = vec!["send", "--service", "app", "--timezone", "UTC"];
     args.extend_from_slice(extra);
@@ -93,19 +106,7 @@ fn each_template_is_one_pattern_and_pattern_finds_exactly_its_records() {
     let id = error["id"].as_str().unwrap();
 
     // Every record of the template, and no other, carries the id.
-    let o = sb.run(
-        &[
-            "query",
-            &format!("pattern={id}"),
-            "--limit",
-            "0",
-            "-o",
-            "ndjson",
-        ],
-        b"",
-    );
-    assert_code(&o, 0);
-    let recs = ndjson(&o);
+    let recs = records_of(&sb, None, id);
     assert_eq!(recs.len(), truth.iter().filter(|t| **t == 2).count());
     assert!(
         recs.iter()
@@ -175,18 +176,7 @@ fn pattern_ids_are_the_same_in_two_stores_and_across_runs() {
     };
     assert_eq!(ids(&a), ids(&b));
     for (id, n) in ids(&b) {
-        let o = b.run(
-            &[
-                "query",
-                &format!("pattern={id}"),
-                "--limit",
-                "0",
-                "-o",
-                "ndjson",
-            ],
-            b"",
-        );
-        assert_eq!(ndjson(&o).len() as u64, n, "pattern={id}");
+        assert_eq!(records_of(&b, None, &id).len() as u64, n, "pattern={id}");
     }
 }
 
@@ -287,21 +277,7 @@ fn the_server_lists_patterns_and_filters_logs_by_pattern() {
     );
     assert_code(&o, 0);
     assert_eq!(ndjson(&o).len(), 3);
-    let o = sb.run(
-        &[
-            "--to",
-            &server.base,
-            "query",
-            &format!("pattern={id}"),
-            "--limit",
-            "0",
-            "-o",
-            "ndjson",
-        ],
-        b"",
-    );
-    assert_code(&o, 0);
-    assert_eq!(ndjson(&o).len(), 30);
+    assert_eq!(records_of(&sb, Some(&server.base), id).len(), 30);
 }
 
 #[test]
@@ -318,21 +294,7 @@ fn records_stored_before_patterns_get_them_on_first_open() {
     assert_eq!(counts, vec![30, 30], "{pats:#?}");
     for p in &pats {
         let id = p["id"].as_str().unwrap();
-        let o = sb.run(
-            &[
-                "--to",
-                &to,
-                "query",
-                &format!("pattern={id}"),
-                "--limit",
-                "0",
-                "-o",
-                "ndjson",
-            ],
-            b"",
-        );
-        assert_code(&o, 0);
-        let recs = ndjson(&o);
+        let recs = records_of(&sb, Some(&to), id);
         assert_eq!(recs.len(), 30, "pattern={id}");
         assert!(recs.iter().all(|r| r["pattern"] == id));
     }

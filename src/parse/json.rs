@@ -347,8 +347,8 @@ pub fn parse(text: &str, opts: &ParseOptions, now: Micros) -> Option<Record> {
 
 /// loghub's own record form (what `send --to -` and `query --output ndjson`
 /// print) round-trips: its `metadata` object is the record's metadata, not
-/// a field named `metadata` (keys beside it win), and its store `id` is
-/// dropped (the next store gives its own).
+/// a field named `metadata` (keys beside it win), and its store `id` and
+/// `pattern` are dropped (the next store gives its own).
 fn lift_own_metadata(metadata: &mut Map<String, Value>) {
     if !metadata.get("metadata").is_some_and(Value::is_object) {
         return;
@@ -358,6 +358,10 @@ fn lift_own_metadata(metadata: &mut Map<String, Value>) {
     };
     if metadata.get("id").is_some_and(Value::is_u64) {
         metadata.remove("id");
+    }
+    // The store's pattern id: the next store mines its own.
+    if metadata.get("pattern").is_some_and(Value::is_string) {
+        metadata.remove("pattern");
     }
     for (k, v) in inner {
         metadata.entry(k).or_insert(v);

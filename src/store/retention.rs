@@ -16,7 +16,6 @@ use super::Store;
 use super::block::{self, View};
 use super::ingest::{encode, insert_block, minute_of};
 use super::schema::CHUNK_SHIFT;
-use crate::query::fingerprint;
 use crate::record::{Level, Micros, now_micros};
 
 /// Blocks handled per transaction.
@@ -188,7 +187,8 @@ fn delete_in_blocks(
                 *errors
                     .entry((
                         minute,
-                        fingerprint::fingerprint(v.message),
+                        // Top-error rows are keyed by the stored pattern.
+                        v.pattern.to_string(),
                         v.service.to_string(),
                         level,
                     ))

@@ -192,7 +192,6 @@ pub(crate) fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     conn.execute_batch("PRAGMA wal_autocheckpoint=10000; PRAGMA journal_size_limit=67108864;")?;
     conn.execute_batch(PATTERN_DDL)?;
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    backfill_patterns(&conn)?;
     if version < VERSION {
         conn.execute_batch("BEGIN IMMEDIATE")?;
         let created = (|| {
@@ -231,6 +230,7 @@ pub(crate) fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     {
         tracing::debug!("cannot add the blocks_max_time index: {e}");
     }
+    backfill_patterns(&conn)?;
     Ok(conn)
 }
 
@@ -246,7 +246,7 @@ fn backfill_patterns(conn: &Connection) -> rusqlite::Result<()> {
         .is_err();
     let has_meta = conn
         .query_row(
-            "SELECT 1 FROM sqlite_master WHERE name = 'meta'",
+            "SELECT 1 FROM sqlite_master WHERE name = 'blocks'",
             [],
             |_| Ok(()),
         )
