@@ -127,7 +127,8 @@ stop "$FP"
 
 # 4. Rotation torture into loghub serve (de-duplicating by Idempotency-Key).
 torture() { # torture MODE
-    local mode=$1 dir="$TMP/t-$mode" n=$((RATE * TORTURE_SECS))
+    local mode=$1
+    local dir="$TMP/t-$mode" n=$((RATE * TORTURE_SECS))
     mkdir -p "$dir"; : > "$dir/app.log"
     rm -f "$TMP/port.log"
     "${ENV[@]}" "$BIN" serve --listen 127.0.0.1:0 --store "$dir/srv.db" 2> "$TMP/serve.log" &
