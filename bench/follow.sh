@@ -36,9 +36,9 @@ cleanup() {
 trap cleanup EXIT
 
 now() { date +%s.%N; }
-lh() {
-    env -i PATH="$PATH" HOME="$TMP" XDG_DATA_HOME="$TMP/data" XDG_CONFIG_HOME="$TMP/cfg" "$BIN" "$@"
-}
+ENV=(env -i PATH="$PATH" HOME="$TMP" XDG_DATA_HOME="$TMP/data" XDG_CONFIG_HOME="$TMP/cfg")
+lh() { "${ENV[@]}" "$BIN" "$@"; }
+# In the background: `env` execs loghub, so $! is loghub's pid.
 # CPU seconds (user+system) of a live process.
 cpu() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$1/stat"; }
 rss_mib() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
@@ -69,7 +69,7 @@ lh send "$TMP/one.log" --to - -q > "$TMP/once.out"
 t1=$(now)
 ONCE=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 t0=$(now)
-lh send --follow "$TMP/one.log" --to - -q > "$TMP/follow.out" &
+"${ENV[@]}" "$BIN" send --follow "$TMP/one.log" --to - -q > "$TMP/follow.out" &
 FP=$!; PIDS+=("$FP")
 wait_for 300 sh -c "tail -c 4096 '$TMP/follow.out' | grep -q bench-end-marker"
 t1=$(now)
@@ -89,7 +89,7 @@ d, n = sys.argv[1], int(sys.argv[2])
 for i in range(n):
     open(os.path.join(d, f"f{i:04d}.log"), "w").write(f"start of file {i}\n")
 EOF
-lh send --follow "$TMP/many/*.log" --to - -q > /dev/null &
+"${ENV[@]}" "$BIN" send --follow "$TMP/many/*.log" --to - -q --state-dir "$TMP/s2" > /dev/null &
 FP=$!; PIDS+=("$FP")
 sleep 2
 C0=$(cpu "$FP")
@@ -116,7 +116,7 @@ stop "$FP"
 # 3. Idle.
 mkdir -p "$TMP/idle"
 for i in $(seq 10); do echo "line" > "$TMP/idle/i$i.log"; done
-lh send --follow "$TMP/idle/*.log" --to - -q > /dev/null &
+"${ENV[@]}" "$BIN" send --follow "$TMP/idle/*.log" --to - -q --state-dir "$TMP/s3" > /dev/null &
 FP=$!; PIDS+=("$FP")
 sleep 2
 C0=$(cpu "$FP")
@@ -127,15 +127,16 @@ stop "$FP"
 
 # 4. Rotation torture into loghub serve (de-duplicating by Idempotency-Key).
 torture() { # torture MODE
-    local mode=$1 dir="$TMP/t-$mode" n=$((RATE * TORTURE_SECS))
+    local mode=$1
+    local dir="$TMP/t-$mode" n=$((RATE * TORTURE_SECS))
     mkdir -p "$dir"; : > "$dir/app.log"
     rm -f "$TMP/port.log"
-    lh serve --listen 127.0.0.1:0 --store "$dir/srv.db" 2> "$TMP/serve.log" &
+    "${ENV[@]}" "$BIN" serve --listen 127.0.0.1:0 --store "$dir/srv.db" 2> "$TMP/serve.log" &
     local sp=$!; PIDS+=("$sp")
     wait_for 30 grep -q "listening on" "$TMP/serve.log"
     local url
     url=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$TMP/serve.log" | head -1)
-    lh send --follow "$dir/app.log*" --to "$url" -q --flush-interval 200ms &
+    "${ENV[@]}" "$BIN" send --follow "$dir/app.log*" --to "$url" -q --flush-interval 200ms --state-dir "$dir/state" &
     local fp=$!; PIDS+=("$fp")
     sleep 1
     python3 "$WRITER" "$dir/app.log" 1 "$n" "$RATE" "$RATE" "$mode" > /dev/null

@@ -470,10 +470,16 @@ impl Run {
             self.rescan = true;
             return;
         };
+        use notify::event::{AccessKind, AccessMode};
+        // Reads (ours too: every pread and directory listing is an
+        // IN_ACCESS or IN_OPEN) are no news.
+        if matches!(ev.kind, EventKind::Access(a) if a != AccessKind::Close(AccessMode::Write)) {
+            return;
+        }
         let grew = matches!(
             ev.kind,
-            EventKind::Modify(notify::event::ModifyKind::Data(_))
-        ) || matches!(ev.kind, EventKind::Access(_));
+            EventKind::Modify(notify::event::ModifyKind::Data(_)) | EventKind::Access(_)
+        );
         for p in &ev.paths {
             let tail = self.tails.values().find(|t| &t.real == p || &t.path == p);
             match tail.map(|t| t.id) {
