@@ -357,7 +357,14 @@ struct Cluster {
     id: PatternId,
     count: u64,
     last: u64,
+    /// Unique per cluster ever made: a `seen` entry holds it, so an entry
+    /// whose cluster was merged away or evicted (its slot perhaps reused)
+    /// is recognised as stale without rewriting the map.
+    born: u64,
 }
+
+/// The miner's maps hash with foldhash: SipHash was most of its time.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
 /// What mining one line gave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -386,11 +393,13 @@ pub struct Template {
 pub struct Miner {
     clusters: Vec<Option<Cluster>>,
     free: Vec<usize>,
-    by_len: HashMap<usize, Vec<usize>>,
-    /// Exact signatures seen, to their cluster: most lines stop here.
-    seen: HashMap<u64, usize>,
+    by_len: FastMap<usize, Vec<usize>>,
+    /// Exact signatures seen, to their cluster and its `born`: most lines
+    /// stop here.
+    seen: FastMap<u64, (usize, u64)>,
     /// Literal token → how many templates hold it at some position.
-    df: HashMap<Box<str>, u32>,
+    df: FastMap<Box<str>, u32>,
+    births: u64,
     live: usize,
     tick: u64,
     /// Flood control ([`Miner::flood_budget`]).
@@ -425,8 +434,9 @@ impl Miner {
     /// Mines a masked line.
     pub fn mine_signature(&mut self, sig: &Signature) -> Mined {
         self.tick += 1;
-        if let Some(&ci) = self.seen.get(&sig.hash)
+        if let Some(&(ci, born)) = self.seen.get(&sig.hash)
             && let Some(c) = self.clusters[ci].as_mut()
+            && c.born == born
             && c.toks.len() == sig.toks.len()
         {
             c.count += 1;
@@ -455,8 +465,8 @@ impl Miner {
         if self.seen.len() >= MAX_TEMPLATES * 8 {
             self.seen.clear();
         }
-        self.seen.insert(sig.hash, ci);
         let c = self.clusters[ci].as_mut().expect("live cluster");
+        self.seen.insert(sig.hash, (ci, c.born));
         c.count += 1;
         c.last = self.tick;
         Mined { id: c.id }
@@ -596,11 +606,8 @@ impl Miner {
                 from: other.id,
                 to: id,
             });
-            for v in self.seen.values_mut() {
-                if *v == cj {
-                    *v = ci;
-                }
-            }
+            // `seen` entries of `cj` are now stale (see `Cluster::born`):
+            // their lines find `ci` again through `best_match`.
         }
     }
 
@@ -643,11 +650,13 @@ impl Miner {
             *self.df.entry(t.into()).or_default() += 1;
         }
         let len = toks.len();
+        self.births += 1;
         let c = Cluster {
             toks,
             id,
             count: 0,
             last: self.tick,
+            born: self.births,
         };
         let ci = match self.free.pop() {
             Some(i) => {
@@ -682,7 +691,6 @@ impl Miner {
         for (_, ci) in once {
             self.remove(ci);
         }
-        self.seen.retain(|_, ci| self.clusters[*ci].is_some());
         true
     }
 
