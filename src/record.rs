@@ -120,6 +120,8 @@ pub struct Record {
     pub trace_id: Option<String>,
     pub span_id: Option<String>,
     pub metadata: Map<String, Value>,
+    /// The record's pattern (SPEC §10), as a store that mined it reports it.
+    pub pattern: Option<crate::pattern::PatternId>,
 }
 
 /// Formats microseconds as RFC 3339 UTC with exactly six fractional digits.
@@ -133,6 +135,11 @@ pub fn format_time(t: Micros) -> String {
 /// four digits (others go through chrono, which signs and widens them).
 const FAST_TIME_MIN: Micros = -62_167_219_200_000_000;
 const FAST_TIME_MAX: Micros = 253_402_300_799_999_999;
+
+/// The times a record may carry: years 0000 … 9999, what RFC 3339 writes
+/// and every store reads back. Ingest rejects a record outside it (an ack
+/// means readable), and `since`/`until` outside it are usage errors.
+pub const TIME_RANGE: std::ops::RangeInclusive<Micros> = FAST_TIME_MIN..=FAST_TIME_MAX;
 
 /// Appends [`format_time`]'s text to `out`. Hand-written for the years 0–9999
 /// because it runs once per shipped record, where chrono's general formatter
@@ -336,6 +343,17 @@ impl Record {
     /// same bytes as its `Serialize` form, written directly because every
     /// shipped record goes through here.
     pub fn write_json(&self, out: &mut Vec<u8>) {
+        self.write_json_keys(out, b",\"traceId\":", b",\"spanId\":");
+    }
+
+    /// The record as the CLI prints it (`query`, `trace`, `tail` with
+    /// `--output json|ndjson`): SPEC §2's snake_case `trace_id` and
+    /// `span_id`, like every other field. (The HTTP API keeps `traceId`.)
+    pub fn write_cli_json(&self, out: &mut Vec<u8>) {
+        self.write_json_keys(out, b",\"trace_id\":", b",\"span_id\":");
+    }
+
+    fn write_json_keys(&self, out: &mut Vec<u8>, trace_key: &[u8], span_key: &[u8]) {
         out.reserve(self.approx_size());
         out.push(b'{');
         if let Some(id) = self.id {
@@ -356,12 +374,17 @@ impl Record {
         out.extend_from_slice(b",\"metadata\":");
         write_json_map(out, &self.metadata);
         if let Some(t) = &self.trace_id {
-            out.extend_from_slice(b",\"traceId\":");
+            out.extend_from_slice(trace_key);
             write_json_str(out, t);
         }
         if let Some(t) = &self.span_id {
-            out.extend_from_slice(b",\"spanId\":");
+            out.extend_from_slice(span_key);
             write_json_str(out, t);
+        }
+        if let Some(p) = self.pattern {
+            out.extend_from_slice(b",\"pattern\":\"");
+            out.extend_from_slice(p.to_string().as_bytes());
+            out.push(b'"');
         }
         out.push(b'}');
     }
@@ -379,11 +402,37 @@ impl Record {
                 32 * self.metadata.len()
             }
     }
+
+    /// Bytes the record holds in memory, metadata values included at any
+    /// depth (unlike [`Record::approx_size`], which guesses metadata by its
+    /// key count): what byte caps on buffers and rings count, so that a
+    /// record whose bulk is one 1 MiB metadata value weighs 1 MiB.
+    pub fn mem_bytes(&self) -> usize {
+        fn value(v: &Value) -> usize {
+            24 + match v {
+                Value::String(s) => s.len(),
+                Value::Array(a) => a.iter().map(value).sum(),
+                Value::Object(m) => m.iter().map(|(k, v)| k.len() + value(v)).sum(),
+                _ => 0,
+            }
+        }
+        96 + self.message.len()
+            + self.service.len()
+            + self.host.len()
+            + self.trace_id.as_ref().map_or(0, |s| s.len())
+            + self.span_id.as_ref().map_or(0, |s| s.len())
+            + self
+                .metadata
+                .iter()
+                .map(|(k, v)| k.len() + value(v))
+                .sum::<usize>()
+    }
 }
 
 impl Serialize for Record {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let n = 6
+            + usize::from(self.pattern.is_some())
             + usize::from(self.id.is_some())
             + usize::from(self.trace_id.is_some())
             + usize::from(self.span_id.is_some());
@@ -402,6 +451,9 @@ impl Serialize for Record {
         }
         if let Some(t) = &self.span_id {
             m.serialize_entry("spanId", t)?;
+        }
+        if let Some(p) = self.pattern {
+            m.serialize_entry("pattern", &p.to_string())?;
         }
         m.end()
     }
@@ -428,6 +480,8 @@ struct Wire {
     #[serde(default, alias = "span_id")]
     #[serde(rename = "spanId")]
     span_id: Option<String>,
+    #[serde(default)]
+    pattern: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for Record {
@@ -445,6 +499,10 @@ impl<'de> Deserialize<'de> for Record {
             trace_id: w.trace_id,
             span_id: w.span_id,
             metadata: w.metadata,
+            pattern: w
+                .pattern
+                .as_deref()
+                .and_then(crate::pattern::PatternId::parse),
         })
     }
 }
@@ -458,6 +516,7 @@ mod tests {
         let mut metadata = Map::new();
         metadata.insert("user_id".into(), Value::from(42));
         let r = Record {
+            pattern: None,
             id: Some(7),
             time: 1_700_000_000_123_456,
             level: Level::Error,
@@ -489,6 +548,7 @@ mod tests {
             serde_json::json!({"b": [1, u64::MAX, null, true, false, 0.1, {"x": []}], "a": {}}),
         );
         let mut r = Record {
+            pattern: None,
             id: Some(-3),
             time: -1,
             level: Level::Critical,

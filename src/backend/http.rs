@@ -16,7 +16,10 @@ use async_trait::async_trait;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 
-use super::{Backend, Batch, DeliveryError, IngestOutcome, OpenOptions, RecordStream, TailStart};
+use super::{
+    Backend, Batch, DeliveryError, IngestOutcome, OpenOptions, RecordStream, RetentionAbility,
+    RetentionPolicy, TailStart,
+};
 use crate::config::Compression;
 use crate::query::{Query, QueryPage, Stats, StatsQuery};
 use crate::record::Record;
@@ -350,6 +353,15 @@ impl Backend for HttpBackend {
         self.base.clone()
     }
 
+    // The server behind it applies its own retention.
+    fn retention(&self) -> RetentionAbility {
+        RetentionAbility::default()
+    }
+
+    async fn retain(&self, _policy: &RetentionPolicy) -> Result<u64> {
+        Err(super::no_retention(&self.describe()))
+    }
+
     async fn ingest(&self, batch: &Batch) -> Result<IngestOutcome, DeliveryError> {
         let cached = self
             .retry_bodies
@@ -421,6 +433,10 @@ impl Backend for HttpBackend {
 
     async fn query(&self, q: &Query, cursor: Option<&str>, limit: usize) -> Result<QueryPage> {
         self.http_query(q, cursor, limit).await
+    }
+
+    async fn patterns(&self, q: &Query, limit: usize) -> Result<Vec<crate::query::PatternRow>> {
+        self.http_patterns(q, limit).await
     }
 
     async fn export(&self, q: &Query, limit: Option<usize>) -> Result<RecordStream> {

@@ -47,11 +47,18 @@ pub(crate) fn query_params(q: &Query) -> Vec<(String, String)> {
     if let Some(t) = &q.trace_id {
         add("traceId", t.clone());
     }
+    if let Some(t) = &q.trace_prefix {
+        add("trace_prefix", t.clone());
+    }
     if let Some(s) = q.since {
         add("from", format_time(s));
     }
     if let Some(u) = q.until {
         add("to", format_time(u));
+    }
+    if !q.patterns.is_empty() {
+        let ids: Vec<String> = q.patterns.iter().map(ToString::to_string).collect();
+        add("pattern", ids.join(","));
     }
     if !q.metadata.is_empty() {
         let list: Vec<Value> = q
@@ -60,6 +67,14 @@ pub(crate) fn query_params(q: &Query) -> Vec<(String, String)> {
             .map(|(k, v)| serde_json::json!({"key": k, "value": v}))
             .collect();
         add("metadata_filters", Value::Array(list).to_string());
+    }
+    if !q.compare.is_empty() {
+        let list: Vec<Value> = q
+            .compare
+            .iter()
+            .map(|c| serde_json::json!({"key": c.key, "op": c.op.as_str(), "value": c.value}))
+            .collect();
+        add("metadata_compare", Value::Array(list).to_string());
     }
     p
 }
@@ -87,7 +102,7 @@ impl HttpBackend {
         req.timeout(timeout)
             .send()
             .await
-            .with_context(|| format!("connecting to {}", self.base))
+            .map_err(|e| read_error(&e, &self.base))
     }
 
     /// The error for an answer that is not a success, with a hint where one
@@ -200,6 +215,25 @@ impl HttpBackend {
         }
         let v = self.get_json(url).await?;
         stats_from_json(&v).with_context(|| format!("reading the stats of {}", self.base))
+    }
+
+    /// `GET /api/v1/patterns`.
+    pub(crate) async fn http_patterns(
+        &self,
+        q: &Query,
+        limit: usize,
+    ) -> Result<Vec<crate::query::PatternRow>> {
+        let mut url = self.url("/api/v1/patterns")?;
+        {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in query_params(q) {
+                pairs.append_pair(&k, &v);
+            }
+            pairs.append_pair("limit", &limit.to_string());
+        }
+        let v = self.get_json(url).await?;
+        serde_json::from_value(v.get("patterns").cloned().unwrap_or_default())
+            .with_context(|| format!("{} answered with invalid patterns", self.base))
     }
 
     pub(crate) async fn http_trace(&self, trace_id: &str) -> Result<Vec<Record>> {
@@ -535,6 +569,42 @@ pub(crate) fn stats_from_json(v: &Value) -> Result<Stats> {
     })
 }
 
+/// A request that got no answer, in one line naming the cause (the caller
+/// names the target), with a hint: no URL repeated, no client internals.
+fn read_error(e: &reqwest::Error, base: &str) -> anyhow::Error {
+    let mut root = e.to_string();
+    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = src {
+        root = s.to_string();
+        src = s.source();
+    }
+    let lower = root.to_ascii_lowercase();
+    let plain = base.replacen("https://", "http://", 1);
+    let (cause, hint) = if base.starts_with("https://")
+        && (lower.contains("invalidcontenttype") || lower.contains("corrupt message"))
+    {
+        (
+            "the server does not speak TLS (https://)".to_string(),
+            format!("it answers plain HTTP: use --to {plain}"),
+        )
+    } else if e.is_timeout() {
+        (
+            "no answer in time".to_string(),
+            "is the server overloaded, or the address wrong?".to_string(),
+        )
+    } else if e.is_connect() {
+        let cause = if lower.contains("refused") {
+            "connection refused".to_string()
+        } else {
+            format!("cannot connect: {root}")
+        };
+        (cause, "is `loghub serve` running there?".to_string())
+    } else {
+        (root, "check the URL of --to".to_string())
+    };
+    anyhow::anyhow!("{cause}\nhint: {hint}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -573,9 +643,17 @@ mod tests {
             services: vec!["api".into()],
             hosts: vec!["h1".into(), "h2".into()],
             trace_id: Some("abc".into()),
+            trace_prefix: Some("4bf92f35".into()),
             since: Some(1_700_000_000_000_001),
             until: Some(1_700_000_100_000_000),
             metadata: vec![("user.id".into(), "42".into())],
+            compare: vec![crate::query::MetaCompare {
+                key: "duration_ms".into(),
+                op: crate::query::CmpOp::Ge,
+                value: 1000.5,
+            }],
+
+            patterns: vec![crate::pattern::PatternId(0x7f3a_09c2_d1e4_b5a6)],
             limit: None,
         };
         let back = crate::server::query_from_params(&query_params(&q)).unwrap();

@@ -13,7 +13,10 @@ use anyhow::{Context, Result};
 use async_trait::async_trait;
 use futures::StreamExt;
 
-use super::{Backend, Batch, DeliveryError, IngestOutcome, PreEncoded, RecordStream, TailStart};
+use super::{
+    Backend, Batch, DeliveryError, IngestOutcome, PreEncoded, RecordStream, RetentionAbility,
+    RetentionPolicy, TailStart,
+};
 use crate::query::{Query, QueryPage, Stats, StatsQuery};
 use crate::record::{Record, now_micros};
 use crate::store::{Prepared, Store};
@@ -110,7 +113,7 @@ impl Backend for LocalBackend {
         let pieces = if pieces.len() == batch.pre.len() && covered == batch.records.len() {
             pieces
         } else {
-            vec![Arc::new(Store::prepare(&batch.records))]
+            vec![Arc::new(self.store.prepare(&batch.records))]
         };
         let id = batch.id.clone();
         tokio::task::spawn_blocking(move || store.ingest_prepared(id, pieces))
@@ -119,7 +122,7 @@ impl Backend for LocalBackend {
     }
 
     fn pre_encode(&self, records: &[Record]) -> Option<PreEncoded> {
-        Some(Arc::new(Store::prepare(records)))
+        Some(Arc::new(self.store.prepare(records)))
     }
 
     async fn query(&self, q: &Query, cursor: Option<&str>, limit: usize) -> Result<QueryPage> {
@@ -164,6 +167,12 @@ impl Backend for LocalBackend {
         self.read(move |s| s.stats(&q, now_micros())).await
     }
 
+    async fn patterns(&self, q: &Query, limit: usize) -> Result<Vec<crate::query::PatternRow>> {
+        let q = q.clone();
+        self.read(move |s| s.patterns(&q, limit, crate::record::now_micros()))
+            .await
+    }
+
     async fn trace(&self, trace_id: &str) -> Result<Vec<Record>> {
         let id = trace_id.to_string();
         self.read(move |s| s.trace(&id)).await
@@ -173,11 +182,28 @@ impl Backend for LocalBackend {
         Ok(Some(self.read(|s| s.last_id()).await?))
     }
 
+    fn retention(&self) -> RetentionAbility {
+        RetentionAbility {
+            by_age: true,
+            by_size: true,
+        }
+    }
+
+    async fn retain(&self, policy: &RetentionPolicy) -> Result<u64> {
+        let p = *policy;
+        let report = self.read(move |s| s.retain(p.max_age, p.max_bytes)).await?;
+        Ok(report.deleted)
+    }
+
     async fn tail(&self, q: &Query, start: TailStart) -> Result<RecordStream> {
         // Where "new" begins is fixed now, before this returns, so a record
         // written right after `tail` is called is seen.
         let top = self.read(|s| s.last_id()).await?;
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Record>>(TAIL_PAGE);
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<(Record, u32)>>(TAIL_PAGE);
+        // What waits in the channel is bounded by bytes too: a record takes
+        // its size in permits (at most all of them) until it is read.
+        let room = Arc::new(tokio::sync::Semaphore::new(crate::store::TAIL_BYTES));
+        let give_back = room.clone();
         let store = self.store.clone();
         let q = q.clone();
         let poll = self.poll;
@@ -197,7 +223,7 @@ impl Backend for LocalBackend {
                         let full = page.len() == TAIL_PAGE;
                         from = page.last().map(|r| (r.time, r.id.unwrap_or(0)));
                         for r in page {
-                            if tx.send(Ok(r)).await.is_err() {
+                            if !send_sized(&tx, &room, r).await {
                                 return Ok(());
                             }
                         }
@@ -214,7 +240,7 @@ impl Backend for LocalBackend {
                     let caught_up = page.records.is_empty() && page.next_after == after;
                     after = page.next_after;
                     for r in page.records {
-                        if tx.send(Ok(r)).await.is_err() {
+                        if !send_sized(&tx, &room, r).await {
                             return Ok(());
                         }
                     }
@@ -231,6 +257,28 @@ impl Backend for LocalBackend {
                 let _ = tx.send(Err(e)).await;
             }
         });
-        Ok(tokio_stream::wrappers::ReceiverStream::new(rx).boxed())
+        Ok(tokio_stream::wrappers::ReceiverStream::new(rx)
+            .map(move |item| {
+                item.map(|(r, n)| {
+                    give_back.add_permits(n as usize);
+                    r
+                })
+            })
+            .boxed())
     }
+}
+
+/// Sends `r` once the channel has room for its bytes; false when the
+/// reader is gone.
+async fn send_sized(
+    tx: &tokio::sync::mpsc::Sender<Result<(Record, u32)>>,
+    room: &tokio::sync::Semaphore,
+    r: Record,
+) -> bool {
+    let n = r.mem_bytes().min(crate::store::TAIL_BYTES) as u32;
+    match room.acquire_many(n).await {
+        Ok(p) => p.forget(),
+        Err(_) => return false,
+    }
+    tx.send(Ok((r, n))).await.is_ok()
 }

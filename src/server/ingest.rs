@@ -171,6 +171,7 @@ async fn handle(
             records,
             ndjson: Vec::new(),
             pre: Vec::new(),
+            receipt: None,
         };
         let outcome = st.backend.ingest(&batch).await.map_err(delivery_error)?;
         received = outcome.accepted;
@@ -413,30 +414,42 @@ type Item = Result<Value, String>;
 /// or NDJSON (by content type, or when the body is not one JSON document but
 /// its first line is).
 fn split_body(body: &[u8], ndjson: bool) -> Result<Vec<Item>, ApiError> {
-    let text = std::str::from_utf8(body)
-        .map_err(|e| ApiError::bad_request(format!("the body is not valid UTF-8: {e}")))?;
-    if text.trim().is_empty() {
+    if body.trim_ascii().is_empty() {
         return Err(ApiError::bad_request("the request body is empty"));
     }
     if !ndjson {
-        match serde_json::from_str::<Value>(text) {
+        let whole = std::str::from_utf8(body)
+            .map_err(|e| format!("the body is not valid UTF-8: {e}"))
+            .and_then(|text| {
+                serde_json::from_str::<Value>(text)
+                    .map_err(|e| format!("the body is not valid JSON: {e}"))
+            });
+        match whole {
             Ok(v) => return shape(v),
-            Err(e) => {
-                let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-                let multi = text.trim().lines().nth(1).is_some();
-                if !(multi && serde_json::from_str::<Map<String, Value>>(first).is_ok()) {
-                    return Err(ApiError::bad_request(format!(
-                        "the body is not valid JSON: {e}"
-                    )));
-                }
-            }
+            Err(e) if !looks_like_ndjson(body) => return Err(ApiError::bad_request(e)),
+            Err(_) => {}
         }
     }
-    Ok(text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str::<Value>(l).map_err(|e| format!("invalid JSON line: {e}")))
+    // Line by line, so one bad line (invalid UTF-8 or JSON) is rejected by
+    // its index and the others are stored (SPEC §4: per-record reasons).
+    Ok(body
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.trim_ascii().is_empty())
+        .map(|l| {
+            let l = std::str::from_utf8(l).map_err(|e| format!("line is not valid UTF-8: {e}"))?;
+            serde_json::from_str::<Value>(l).map_err(|e| format!("invalid JSON line: {e}"))
+        })
         .collect())
+}
+
+/// A body that is not one JSON document but whose first line is an object
+/// and has more lines: NDJSON sent without its content type.
+fn looks_like_ndjson(body: &[u8]) -> bool {
+    let mut lines = body
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.trim_ascii().is_empty());
+    let first = lines.next().unwrap_or_default();
+    lines.next().is_some() && serde_json::from_slice::<Map<String, Value>>(first).is_ok()
 }
 
 fn shape(v: Value) -> Result<Vec<Item>, ApiError> {
@@ -579,7 +592,11 @@ fn fields_to_record(fields: Fields, now: i64) -> Result<Record, String> {
     }
     let time = match take(Field::Time) {
         None => now,
-        Some(v) => parse_time_value(&v).ok_or_else(|| format!("invalid time {v}"))?,
+        Some(v) => parse_time_value(&v).ok_or_else(|| {
+            format!(
+                "invalid time {v}: expected RFC 3339 or epoch s/ms/µs/ns within years 0000–9999"
+            )
+        })?,
     };
     let level = match take(Field::Level) {
         None => Level::Info,
@@ -634,6 +651,7 @@ fn fields_to_record(fields: Fields, now: i64) -> Result<Record, String> {
         metadata.entry(k).or_insert(v);
     }
     Ok(Record {
+        pattern: None,
         id: None,
         time,
         level,

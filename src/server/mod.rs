@@ -16,6 +16,7 @@ mod mem_tests;
 pub mod metrics;
 pub mod read;
 pub mod stream;
+pub mod total;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -122,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/logs/top-errors", get(read::top_errors))
         .route("/api/v1/logs/stream", get(stream::stream))
         .route("/api/v1/stats", get(read::stats))
+        .route("/api/v1/patterns", get(read::patterns))
         .route("/health", get(health))
         .route("/metrics", get(metrics_text))
         .fallback(not_found)
@@ -203,12 +205,15 @@ pub async fn serve(
 /// A time in a record or a query parameter: RFC 3339, a naive ISO time
 /// (taken as UTC, as the Loggier and LogTide SDKs send `utcnow()`), or epoch
 /// seconds/ms/µs/ns told apart by magnitude, as a number or a numeric string.
+/// None for a time outside [`crate::record::TIME_RANGE`] (`1e300`, year 99999):
+/// nothing is acknowledged that no read could return.
 pub fn parse_time_value(v: &Value) -> Option<Micros> {
-    match v {
+    let t = match v {
         Value::Number(n) => epoch(n.as_f64()?),
         Value::String(s) => parse_time_str(s),
         _ => None,
-    }
+    }?;
+    crate::record::TIME_RANGE.contains(&t).then_some(t)
 }
 
 fn parse_time_str(s: &str) -> Option<Micros> {
@@ -249,11 +254,13 @@ fn epoch(n: f64) -> Option<Micros> {
 /// A `from`/`to` parameter: any record time form, or a duration back from
 /// now (`15m`, `2h`, `7d`).
 pub fn parse_time_param(name: &str, s: &str) -> Result<Micros, ApiError> {
-    if let Some(t) = parse_time_str(s) {
-        return Ok(t);
-    }
-    if let Ok(d) = humantime::parse_duration(s.trim()) {
-        return Ok(now_micros() - d.as_micros() as Micros);
+    let t = parse_time_str(s).or_else(|| {
+        let d = humantime::parse_duration(s.trim()).ok()?;
+        Some(now_micros().saturating_sub(Micros::try_from(d.as_micros()).unwrap_or(Micros::MAX)))
+    });
+    if let Some(t) = t {
+        return crate::query::terms::readable(t, s)
+            .map_err(|e| ApiError::bad_request(format!("invalid {name}: {e}")));
     }
     Err(ApiError::bad_request(format!(
         "invalid {name} '{s}': use RFC 3339, epoch seconds or milliseconds, or a duration like 15m"
@@ -263,8 +270,11 @@ pub fn parse_time_param(name: &str, s: &str) -> Result<Micros, ApiError> {
 /// The query parameters every reading route shares, as a [`Query`]:
 /// `q` (words, each a full-text term), `term` (one exact full-text term,
 /// repeatable), `service`, `level`, `hostname` (comma lists, repeatable),
-/// `traceId`, `from`, `to` (exclusive), `metadata_filters` (a JSON object
-/// `{"key":"value"}` or a list of `{"key":…,"value":…}`).
+/// `traceId`, `from`, `to` (exclusive), `pattern` (ids, comma list),
+/// `metadata_filters` (a JSON object `{"key":"value"}` or a list of
+/// `{"key":…,"value":…}`), `metadata_compare` (a list of
+/// `{"key":…,"op":">=","value":1000}`) and `trace_prefix` (loghub's own
+/// additions).
 pub fn query_from_params(params: &[(String, String)]) -> Result<Query, ApiError> {
     let mut q = Query::default();
     let list = |v: &str| -> Vec<String> {
@@ -289,13 +299,54 @@ pub fn query_from_params(params: &[(String, String)]) -> Result<Query, ApiError>
                 }
             }
             "traceId" | "trace_id" if !v.is_empty() => q.trace_id = Some(v.clone()),
+            "trace_prefix" if !v.is_empty() => q.trace_prefix = Some(v.clone()),
             "from" | "since" if !v.is_empty() => q.since = Some(parse_time_param(k, v)?),
             "to" | "until" if !v.is_empty() => q.until = Some(parse_time_param(k, v)?),
             "metadata_filters" if !v.is_empty() => q.metadata.extend(metadata_filters(v)?),
+            "metadata_compare" if !v.is_empty() => q.compare.extend(metadata_compare(v)?),
+
+            "pattern" => {
+                for id in list(v) {
+                    q.patterns
+                        .push(crate::pattern::PatternId::parse(&id).ok_or_else(|| {
+                            ApiError::bad_request(format!(
+                                "invalid pattern '{id}': expected 16 hex digits"
+                            ))
+                        })?);
+                }
+            }
             _ => {}
         }
     }
     Ok(q)
+}
+
+/// `metadata_compare`: a JSON list of `{"key":…,"op":">"|">="|"<"|"<=","value":NUMBER}`.
+fn metadata_compare(v: &str) -> Result<Vec<crate::query::MetaCompare>, ApiError> {
+    let bad = || {
+        ApiError::bad_request(
+            "metadata_compare must be a JSON list of {\"key\":…,\"op\":\">\"|\">=\"|\"<\"|\"<=\",\"value\":NUMBER}",
+        )
+    };
+    let items: Vec<Value> = serde_json::from_str(v).map_err(|_| bad())?;
+    items
+        .iter()
+        .map(|it| {
+            Ok(crate::query::MetaCompare {
+                key: it
+                    .get("key")
+                    .and_then(Value::as_str)
+                    .ok_or_else(bad)?
+                    .to_string(),
+                op: it
+                    .get("op")
+                    .and_then(Value::as_str)
+                    .and_then(crate::query::CmpOp::parse)
+                    .ok_or_else(bad)?,
+                value: it.get("value").and_then(Value::as_f64).ok_or_else(bad)?,
+            })
+        })
+        .collect()
 }
 
 fn metadata_filters(v: &str) -> Result<Vec<(String, String)>, ApiError> {

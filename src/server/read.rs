@@ -109,14 +109,22 @@ pub async fn logs(
         }
         r.write_json(&mut body);
     }
-    let total = page.total.unwrap_or(offset as u64 + shown);
-    let tail = json!({
+    let (total, estimated) = match page.total {
+        Some(t) => (t, false),
+        None => {
+            super::total::total(&st, &q, offset as u64, shown, page.next_cursor.is_some()).await
+        }
+    };
+    let mut tail = json!({
         "total": total,
         "hasMore": page.next_cursor.is_some(),
         "limit": limit,
         "offset": offset,
         "nextCursor": page.next_cursor,
     });
+    if estimated {
+        tail["totalEstimated"] = json!(true);
+    }
     // `tail` is an object: splice its members after the list.
     let tail = tail.to_string();
     body.extend_from_slice(b"],");
@@ -178,6 +186,29 @@ pub async fn export(
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(name));
     }
     Ok(resp)
+}
+
+/// `GET /api/v1/patterns`: the query parameters of `/api/v1/logs` and
+/// `limit` (default 50, 0 = all); `{"patterns":[{id, template, count,
+/// share, first_seen, last_seen, example, trend}]}`.
+pub async fn patterns(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    read_access(&st, &headers)?;
+    let params = pairs(raw);
+    let q = query_from_params(&params)?;
+    let limit = int_param(&params, "limit")?.unwrap_or(50);
+    if limit < 0 {
+        return Err(ApiError::bad_request("limit must be 0 (all) or more"));
+    }
+    let rows = st
+        .backend
+        .patterns(&q, limit as usize)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(axum::Json(json!({ "patterns": rows })).into_response())
 }
 
 /// One page from the backend; a failure with a cursor that goes away

@@ -28,8 +28,13 @@
 //! starts the hub reading again from that floor. A server that only ingests
 //! thus never reads back what it writes.
 //!
-//! Memory is bounded whatever the clients do: the broadcast channel holds
-//! [`CHANNEL`] shared pages of at most [`PAGE`] records; a client that falls further behind gets
+//! Memory is bounded by bytes whatever the clients and the records do: the
+//! ring holds at most [`RING`] records and [`RING_BYTES`]; the broadcast
+//! channel holds [`CHANNEL`] shared pages of at most [`PAGE`] records and
+//! [`PAGE_BYTES`]; a record larger than [`BIG`] is held by id (with its small
+//! fields, so filters on service, level, host or trace skip it for free) and
+//! read from the store by each stream that may want it, [`BIG_FETCHES`] at a
+//! time — delivered in order like any other, never dropped. A client that falls further behind gets
 //! `Lagged`, is disconnected and resumes with `Last-Event-ID` (from the ring,
 //! or by catching up from the store). A stream's body is pulled by hyper only
 //! as fast as the socket drains, so nothing queues per client beyond that.
@@ -64,9 +69,21 @@ use crate::record::Record;
 
 /// Records the hub remembers for resuming clients.
 pub const RING: usize = 16384;
+/// Bytes of records the ring holds, at most (whichever cap comes first).
+pub const RING_BYTES: usize = 32 << 20;
 /// Most records in one page of the broadcast: what the hub's tail had ready
 /// at once.
 pub const PAGE: usize = 256;
+/// Bytes of records in one page, at most (a page holds at least one entry).
+pub const PAGE_BYTES: usize = 256 << 10;
+/// A record larger than this travels through the ring and the broadcast by
+/// id alone: each stream that reaches it reads it from the store (see
+/// [`Client::fetch`]), so a burst of 1 MiB records costs the hub 60 bytes
+/// apiece rather than a megabyte for every slot it sits in.
+pub const BIG: usize = 64 << 10;
+/// Streams reading a large record from the store at once; the others wait
+/// their turn, so 1,000 streams cost at most this many records in memory.
+pub const BIG_FETCHES: usize = 4;
 /// Pages a live client may fall behind before it is disconnected (so at
 /// most `CHANNEL * PAGE` records are held for laggards).
 pub const CHANNEL: usize = 128;
@@ -95,6 +112,13 @@ const CHUNK: usize = 64 << 10;
 pub struct Shared {
     rec: Record,
     frame: OnceLock<Bytes>,
+    /// The record is larger than [`BIG`] and held by id: a stream that may
+    /// want it reads it from the store when it gets there.
+    by_id: bool,
+    /// For a record held by id: whether `rec` kept its small fields (all
+    /// but message and metadata), so a stream whose filters on them fail
+    /// skips it without reading the store.
+    coarse: bool,
 }
 
 impl Shared {
@@ -102,7 +126,41 @@ impl Shared {
         Shared {
             rec,
             frame: OnceLock::new(),
+            by_id: false,
+            coarse: false,
         }
+    }
+
+    /// The hub's form of a record: whole, or its id alone when it is large.
+    fn for_hub(rec: Record) -> Shared {
+        if rec.mem_bytes() <= BIG {
+            return Shared::new(rec);
+        }
+        let small = Record {
+            message: String::new(),
+            metadata: Default::default(),
+            ..rec
+        };
+        let coarse = small.mem_bytes() <= BIG;
+        let rec = if coarse {
+            small
+        } else {
+            Record {
+                id: small.id,
+                ..Record::default()
+            }
+        };
+        Shared {
+            rec,
+            frame: OnceLock::new(),
+            by_id: true,
+            coarse,
+        }
+    }
+
+    /// Bytes this entry keeps alive (its record and, once made, its frame).
+    fn weight(&self) -> usize {
+        self.rec.mem_bytes() * 2
     }
 
     fn id(&self) -> i64 {
@@ -146,6 +204,8 @@ pub struct Hub {
     clients: AtomicUsize,
     /// Rung when a stream opens.
     joined: Notify,
+    /// Turns for reading a large record from the store (see [`BIG`]).
+    fetches: Arc<tokio::sync::Semaphore>,
 }
 
 /// A stream's place in [`Hub::clients`], given back when it is dropped.
@@ -159,6 +219,8 @@ impl Drop for Interest {
 
 struct Inner {
     ring: VecDeque<Arc<Shared>>,
+    /// The summed [`Shared::weight`] of the ring.
+    ring_bytes: usize,
     floor: Option<i64>,
 }
 
@@ -168,7 +230,8 @@ impl Hub {
         let (tx, _) = broadcast::channel(CHANNEL);
         let hub = Arc::new(Hub {
             inner: Mutex::new(Inner {
-                ring: VecDeque::with_capacity(RING),
+                ring: VecDeque::new(),
+                ring_bytes: 0,
                 floor: None,
             }),
             floor: AtomicI64::new(i64::MAX),
@@ -177,6 +240,7 @@ impl Hub {
             wake: Notify::new(),
             clients: AtomicUsize::new(0),
             joined: Notify::new(),
+            fetches: Arc::new(tokio::sync::Semaphore::new(BIG_FETCHES)),
         });
         tokio::spawn(hub.clone().run(backend));
         hub
@@ -209,6 +273,7 @@ impl Hub {
             return false;
         }
         g.ring.clear();
+        g.ring_bytes = 0;
         g.floor = Some(id);
         self.floor.store(id, Ordering::Release);
         self.last.fetch_max(id, Ordering::AcqRel);
@@ -320,24 +385,40 @@ impl Hub {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Broadcasts what the tail read, in pages of at most [`PAGE`] entries
+    /// and [`PAGE_BYTES`], so the channel holds at most
+    /// `CHANNEL * PAGE_BYTES` however large the records are.
     fn push(&self, records: Vec<Record>) {
-        if records.is_empty() {
+        let mut page: Vec<Arc<Shared>> = Vec::new();
+        let mut bytes = 0;
+        for r in records {
+            let r = Arc::new(Shared::for_hub(r));
+            if !page.is_empty() && bytes + r.weight() > PAGE_BYTES {
+                self.send(std::mem::take(&mut page));
+                bytes = 0;
+            }
+            bytes += r.weight();
+            page.push(r);
+        }
+        self.send(page);
+    }
+
+    fn send(&self, page: Vec<Arc<Shared>>) {
+        if page.is_empty() {
             return;
         }
-        let page: Page = records
-            .into_iter()
-            .map(|r| Arc::new(Shared::new(r)))
-            .collect();
+        let page: Page = page.into();
         let mut g = self.lock();
         if g.floor.is_none() {
             g.floor = Some(page[0].id() - 1);
         }
         for r in page.iter() {
             self.last.fetch_max(r.id(), Ordering::AcqRel);
+            g.ring_bytes += r.weight();
             g.ring.push_back(r.clone());
-            if g.ring.len() > RING
-                && let Some(old) = g.ring.pop_front()
-            {
+            while g.ring.len() > RING || g.ring_bytes > RING_BYTES {
+                let Some(old) = g.ring.pop_front() else { break };
+                g.ring_bytes -= old.weight();
                 g.floor = old.rec.id;
             }
         }
@@ -380,6 +461,9 @@ enum Phase {
 struct Client {
     st: AppState,
     q: Query,
+    /// `q` without its message and metadata terms: what a record held by
+    /// id can be checked against without reading it.
+    coarse: Query,
     phase: Phase,
     /// Pages received and not yet sent, and how far into the first one.
     pending: VecDeque<Page>,
@@ -393,6 +477,8 @@ struct Client {
     beat_at: tokio::time::Instant,
     _permit: tokio::sync::OwnedSemaphorePermit,
     _interest: Interest,
+    /// Held while this stream reads a large record from the store.
+    fetching: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl Drop for Client {
@@ -435,6 +521,13 @@ impl Client {
             if !out.is_empty() {
                 return Some((Ok(out), self.sent()));
             }
+            if let Some(id) = self.next_by_id() {
+                if let Err(e) = self.fetch(id).await {
+                    tracing::warn!("reading a large record for a live-tail client failed: {e:#}");
+                    return None;
+                }
+                continue;
+            }
             let beat_at = self.beat_at;
             let beat = tokio::time::sleep_until(beat_at);
             let wait = match &mut self.phase {
@@ -460,6 +553,7 @@ impl Client {
             };
             match wait {
                 Wait::Record(r) => {
+                    self.fetching = None;
                     let id = r.id();
                     self.pending.push_back(Arc::from([r]));
                     // Caught up with what the hub remembers: from here on
@@ -485,8 +579,12 @@ impl Client {
         while let Some(page) = self.pending.front() {
             while self.pos < page.len() && out.len() < CHUNK {
                 let r = &page[self.pos];
-                self.pos += 1;
                 let id = r.id();
+                if self.must_fetch(r) {
+                    // Read from the store by `next`, before anything after it.
+                    return Bytes::from(out);
+                }
+                self.pos += 1;
                 if id <= self.last_id {
                     continue;
                 }
@@ -502,6 +600,37 @@ impl Client {
             self.pos = 0;
         }
         Bytes::from(out)
+    }
+
+    /// The id of the next entry to send when it is a large record the hub
+    /// holds by id alone.
+    fn next_by_id(&self) -> Option<i64> {
+        let r = self.pending.front()?.get(self.pos)?;
+        self.must_fetch(r).then(|| r.id())
+    }
+
+    /// Whether `r` is held by id, not sent yet, and possibly wanted.
+    fn must_fetch(&self, r: &Shared) -> bool {
+        r.by_id && r.id() > self.last_id && (!r.coarse || self.coarse.matches(&r.rec))
+    }
+
+    /// Delivers the large record `id` by id: the stream reads the store from
+    /// just before it (as a client that fell behind the ring does), and
+    /// rejoins the hub's feed right after it. Everything before it in the
+    /// feed was handled, so nothing is skipped or sent twice.
+    async fn fetch(&mut self, id: i64) -> anyhow::Result<()> {
+        let turn = self.st.hub.fetches.clone().acquire_owned().await?;
+        let start = TailStart {
+            after_id: Some(id - 1),
+            since: None,
+        };
+        let s = self.st.backend.tail(&Query::default(), start).await?;
+        self.pending.clear();
+        self.pos = 0;
+        self.last_id = self.last_id.max(id - 1);
+        self.phase = Phase::CatchUp(s);
+        self.fetching = Some(turn);
+        Ok(())
     }
 
     fn sent(mut self) -> Client {
@@ -592,9 +721,15 @@ pub async fn stream(
         }
     };
     st.metrics.sse_clients.fetch_add(1, Ordering::Relaxed);
+    let coarse = Query {
+        text: Vec::new(),
+        metadata: Vec::new(),
+        ..q.clone()
+    };
     let client = Client {
         st: st.clone(),
         q,
+        coarse,
         phase,
         pending,
         pos: 0,
@@ -603,6 +738,7 @@ pub async fn stream(
         beat_at: tokio::time::Instant::now() + st.heartbeat,
         _permit: permit,
         _interest: interest,
+        fetching: None,
     };
     let mut closing = st.closing.subscribe();
     let events = futures::stream::unfold(client, Client::next).take_until(async move {

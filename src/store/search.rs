@@ -46,6 +46,9 @@ pub const MAX_PAGE: usize = 10_000;
 
 /// Most ids one `tail_page` call looks at.
 const TAIL_WINDOW: i64 = 100_000;
+/// Bytes of records one poll of `tail` returns, at most (and at least one
+/// record), so 500 records of 1 MiB each are not one page of 500 MiB.
+pub const TAIL_BYTES: usize = 4 << 20;
 
 /// Page cache of a reader while it exports (KiB).
 const EXPORT_CACHE_KIB: i64 = 4 * 1024;
@@ -355,6 +358,7 @@ impl Store {
         let cursor = cursor.map(decode_cursor).transpose()?;
         self.with_reader(|conn| {
             let tx = conn.transaction()?;
+            let q = &super::patterns::widen(&tx, q)?;
             let mut records = Vec::with_capacity(limit + 1);
             super::merge::newest(&tx, q, cursor, |v| {
                 records.push(v.to_record());
@@ -364,6 +368,7 @@ impl Store {
                     ControlFlow::Continue(())
                 }
             })?;
+            super::patterns::resolve_records(&tx, &mut records)?;
             tx.commit()?;
             let more = records.len() > limit;
             records.truncate(limit);
@@ -394,7 +399,13 @@ impl Store {
             // memory down without slowing it.
             conn.execute_batch(&format!("PRAGMA cache_size=-{EXPORT_CACHE_KIB}"))?;
             let tx = conn.transaction()?;
-            let out = super::merge::newest(&tx, q, None, |v| f(v.to_record()));
+            let q = &super::patterns::widen(&tx, q)?;
+            let aliases = super::patterns::aliases(&tx)?;
+            let out = super::merge::newest(&tx, q, None, |v| {
+                let mut r = v.to_record();
+                r.pattern = r.pattern.map(|p| crate::pattern::resolve(&aliases, p));
+                f(r)
+            });
             tx.commit()?;
             conn.execute_batch(&format!(
                 "PRAGMA cache_size=-{}",
@@ -412,7 +423,8 @@ impl Store {
         };
         self.with_reader(|conn| {
             let tx = conn.transaction()?;
-            let out = oldest(&tx, &q, i64::MAX, None, MAX_TRACE)?;
+            let mut out = oldest(&tx, &q, i64::MAX, None, MAX_TRACE)?;
+            super::patterns::resolve_records(&tx, &mut out)?;
             tx.commit()?;
             Ok(out)
         })
@@ -451,6 +463,7 @@ impl Store {
                     ControlFlow::Continue(())
                 }
             })?;
+            super::patterns::resolve_records(&tx, &mut out)?;
             tx.commit()?;
             Ok(out)
         })
@@ -476,6 +489,7 @@ impl Store {
             // One poll looks at a bounded window of ids, so a resume from far
             // back costs many cheap polls rather than one that grows.
             let top = top.min(after_id.saturating_add(TAIL_WINDOW));
+            let q = &super::patterns::widen(&tx, q)?;
             let filter = Filter::new(q);
             let fts = block::block_match(q);
             let bloom = block::bloom_groups(q);
@@ -489,18 +503,22 @@ impl Store {
                 descending: false,
             };
             let mut records = Vec::new();
+            let mut bytes = 0;
             let mut next_after = top;
             scan(&tx, &range, |v| {
                 if v.id <= after_id || v.id > top || !filter.matches(v) {
                     return ControlFlow::Continue(());
                 }
-                records.push(v.to_record());
-                if records.len() == limit {
+                let r = v.to_record();
+                bytes += r.mem_bytes();
+                records.push(r);
+                if records.len() == limit || bytes >= TAIL_BYTES {
                     next_after = v.id;
                     return ControlFlow::Break(());
                 }
                 ControlFlow::Continue(())
             })?;
+            super::patterns::resolve_records(&tx, &mut records)?;
             tx.commit()?;
             Ok(TailPage {
                 records,
@@ -521,7 +539,9 @@ impl Store {
         let limit = limit.clamp(1, MAX_PAGE);
         self.with_reader(|conn| {
             let tx = conn.transaction()?;
-            let out = oldest(&tx, q, upto_id, after, limit)?;
+            let q = &super::patterns::widen(&tx, q)?;
+            let mut out = oldest(&tx, q, upto_id, after, limit)?;
+            super::patterns::resolve_records(&tx, &mut out)?;
             tx.commit()?;
             Ok(out)
         })
@@ -535,6 +555,7 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
         let r = Record {
+            pattern: None,
             id: Some(42),
             time: -5,
             ..Record::default()

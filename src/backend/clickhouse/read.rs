@@ -49,6 +49,7 @@ struct Row {
 impl Row {
     fn into_record(self) -> (Record, String) {
         let record = Record {
+            pattern: None,
             id: Some(self.id),
             time: self.time_us,
             level: Level::from_name(&self.level).unwrap_or_default(),
