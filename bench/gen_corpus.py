@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Writes a corpus of mixed JSON / logfmt / text log lines (~250 bytes each).
 
-usage: gen_corpus.py LINES > corpus.log
+usage: gen_corpus.py LINES [CYCLE_SECONDS] > corpus.log
+
+With CYCLE_SECONDS, times go round that many seconds again and again instead
+of growing: a corpus whose times are not in write order (bench/export.sh).
 """
 import datetime
 import json
@@ -34,7 +37,7 @@ def stamp(t):
 
 def line(i):
     # 50 lines a second from 2023-11-14T22:13:20Z: times grow like a real stream's.
-    day, hms = stamp(1_700_000_000 + i // 50)
+    day, hms = stamp(1_700_000_000 + (i // 50) % CYCLE if CYCLE else 1_700_000_000 + i // 50)
     ms = (i % 50) * 20
     kind = i % 3
     lvl = random.choice(LEVELS)
@@ -57,6 +60,9 @@ def line(i):
         s = (f"{day} {hms},{ms:03d} {lvl} [{svc}-{random.randint(1, 9)}] "
              f"{msg(16)} id={random.getrandbits(64):016x}")
     return (s + " " + "x" * max(0, 240 - len(s)))[:250]
+
+
+CYCLE = int(sys.argv[2]) if len(sys.argv) > 2 else 0
 
 
 def main():
