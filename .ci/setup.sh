@@ -4,6 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
+# tmux and less for tests/terminal.rs: what a person sees, on a real terminal.
+for tool in tmux less; do
+    if ! command -v "$tool" >/dev/null; then
+        apt-get install -y "$tool" || { apt-get update && apt-get install -y "$tool"; }
+    fi
+done
 # A ClickHouse server on loopback for tests/clickhouse.rs (Debian's package).
 bash .ci/clickhouse.sh
 # ClickHouse 26.9's engine (chdb-core from PyPI) behind an HTTP-interface shim

@@ -145,6 +145,7 @@ fn generate(rng: &mut Rng, vocab: &[String], i: u64, n: u64, end: i64) -> Record
         );
     }
     Record {
+        pattern: None,
         id: None,
         time,
         level,

@@ -37,14 +37,15 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Ship logs from stdin or files: parse, enrich, batch, deliver, spool on failure')
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Search logs, newest first (terms: key=value, bare words are full text)')
+            [CompletionResult]::new('patterns', 'patterns', [CompletionResultType]::ParameterValue, 'The log''s message templates, most frequent first, with a trend (SPEC §10)')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Aggregate counts by time bucket and level, top services and top errors')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show one request across services, oldest first, with offsets')
-            [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Follow new matching records as they arrive')
+            [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Follow new matching records as they arrive. Over HTTP a server that is not there (yet) is waited for, with backoff and a line on stderr at most every 5 s saying why; a refusal (401, 403, 404) exits 1 with the reason')
             [CompletionResult]::new('dlq', 'dlq', [CompletionResultType]::ParameterValue, 'Inspect and replay the dead-letter queue of batches that were not delivered')
-            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the loghub HTTP server on the embedded store')
-            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved configuration (secrets masked)')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved configuration (secrets masked); `config path`, `config init`')
             [CompletionResult]::new('clickhouse', 'clickhouse', [CompletionResultType]::ParameterValue, 'Manage a ClickHouse target (create its schema)')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (for packaging)')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the loghub HTTP server on the embedded store')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -76,6 +77,9 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
             [CompletionResult]::new('--drain-timeout', '--drain-timeout', [CompletionResultType]::ParameterName, 'At the end, wait this long for deliveries before spooling the rest')
             [CompletionResult]::new('--dlq-dir', '--dlq-dir', [CompletionResultType]::ParameterName, 'Dead-letter queue directory [env: LOGHUB_DLQ_DIR]')
             [CompletionResult]::new('--stats-json', '--stats-json', [CompletionResultType]::ParameterName, 'Write the end-of-run summary as JSON to this file')
+            [CompletionResult]::new('--start-at', '--start-at', [CompletionResultType]::ParameterName, 'Where files found at start without a checkpoint are read from (files that appear later are read from their beginning)')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Checkpoint directory (default: <data dir>/loghub/follow; one subdirectory per target)')
+            [CompletionResult]::new('--max-open-files', '--max-open-files', [CompletionResultType]::ParameterName, 'Open file handles kept at most; idle files beyond are opened again when they grow')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key for an HTTP target [env: LOGHUB_API_KEY]')
@@ -85,6 +89,9 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
             [CompletionResult]::new('--no-default-redact', '--no-default-redact', [CompletionResultType]::ParameterName, 'Turn off the default redaction list and built-in patterns')
             [CompletionResult]::new('--tee', '--tee', [CompletionResultType]::ParameterName, 'Copy every input line to stdout unchanged')
             [CompletionResult]::new('--durable', '--durable', [CompletionResultType]::ParameterName, 'Spool every record to disk as it is read; it leaves the spool only when acknowledged')
+            [CompletionResult]::new('-F', '-F ', [CompletionResultType]::ParameterName, 'Keep following the FILEs (paths, or quoted globs expanded by loghub) as they grow, appear and rotate, until SIGINT/SIGTERM; checkpoints move only past delivered or spooled records')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep following the FILEs (paths, or quoted globs expanded by loghub) as they grow, appear and rotate, until SIGINT/SIGTERM; checkpoints move only past delivered or spooled records')
+            [CompletionResult]::new('--poll', '--poll', [CompletionResultType]::ParameterName, 'Look for changes every second instead of using inotify')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No summary or progress on stderr; errors still print')
@@ -99,12 +106,42 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
             [CompletionResult]::new('--level', '--level', [CompletionResultType]::ParameterName, 'Level filter: error, a list warn,error, or >=warn')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Service filter (comma list)')
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Host filter (comma list)')
-            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'From this time: 15m, 2h, 7d, or a time')
-            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Up to this time')
-            [CompletionResult]::new('--q', '--q', [CompletionResultType]::ParameterName, 'Full-text search')
-            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'How many records in all (0 = all, streamed)')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'From this time: 15m, 2h, 7d, "2 hours ago", -1h, today, yesterday, or a time')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Up to this time (the same forms)')
+            [CompletionResult]::new('--text', '--text', [CompletionResultType]::ParameterName, 'Full-text search (the term form is q=TEXT)')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many records in all (0 = all) [default: 100]. Above 1000 the target sends one stream, written out as it arrives, in bounded memory')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'How many records in all (0 = all) [default: 100]. Above 1000 the target sends one stream, written out as it arrives, in bounded memory')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format (default: table on a terminal, ndjson when piped)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format (default: table on a terminal, ndjson when piped)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
+            [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key for an HTTP target [env: LOGHUB_API_KEY]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile of the config file to use [env: LOGHUB_PROFILE]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (NO_COLOR turns it off under auto)')
+            [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Oldest first (the newest N records, in the order they happened)')
+            [CompletionResult]::new('--reverse', '--reverse', [CompletionResultType]::ParameterName, 'Oldest first (the newest N records, in the order they happened)')
+            [CompletionResult]::new('--no-pager', '--no-pager', [CompletionResultType]::ParameterName, 'Do not page the output on a terminal ($PAGER, else `less -FRX`)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No summary or progress on stderr; errors still print')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No summary or progress on stderr; errors still print')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'loghub;patterns' {
+            [CompletionResult]::new('--level', '--level', [CompletionResultType]::ParameterName, 'Level filter: error, a list warn,error, or >=warn')
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Service filter (comma list)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Host filter (comma list)')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'From this time: 15m, 2h, 7d, "2 hours ago", -1h, today, yesterday, or a time')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Up to this time (the same forms)')
+            [CompletionResult]::new('--text', '--text', [CompletionResultType]::ParameterName, 'Full-text search (the term form is q=TEXT)')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'How many templates to show (0 = all)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table (default on a terminal), json (one array) or ndjson')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table (default on a terminal), json (one array) or ndjson')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key for an HTTP target [env: LOGHUB_API_KEY]')
@@ -125,14 +162,14 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
             [CompletionResult]::new('--level', '--level', [CompletionResultType]::ParameterName, 'Level filter: error, a list warn,error, or >=warn')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Service filter (comma list)')
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Host filter (comma list)')
-            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'From this time: 15m, 2h, 7d, or a time')
-            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Up to this time')
-            [CompletionResult]::new('--q', '--q', [CompletionResultType]::ParameterName, 'Full-text search')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'From this time: 15m, 2h, 7d, "2 hours ago", -1h, today, yesterday, or a time')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Up to this time (the same forms)')
+            [CompletionResult]::new('--text', '--text', [CompletionResultType]::ParameterName, 'Full-text search (the term form is q=TEXT)')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Bucket width: 1m, 5m, 1h, 1d … (default: chosen from the range)')
             [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'What the columns of the bucket table count')
             [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'How many top services and top errors to show')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format (table or json)')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format (table or json)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, json (pretty) or ndjson (one line) [default: table on a terminal, json when piped]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, json (pretty) or ndjson (one line) [default: table on a terminal, json when piped]')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key for an HTTP target [env: LOGHUB_API_KEY]')
@@ -172,9 +209,9 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
             [CompletionResult]::new('--level', '--level', [CompletionResultType]::ParameterName, 'Level filter: error, a list warn,error, or >=warn')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Service filter (comma list)')
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Host filter (comma list)')
-            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'From this time: 15m, 2h, 7d, or a time')
-            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Up to this time')
-            [CompletionResult]::new('--q', '--q', [CompletionResultType]::ParameterName, 'Full-text search')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'From this time: 15m, 2h, 7d, "2 hours ago", -1h, today, yesterday, or a time')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Up to this time (the same forms)')
+            [CompletionResult]::new('--text', '--text', [CompletionResultType]::ParameterName, 'Full-text search (the term form is q=TEXT)')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Exit after this many records')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format (default: raw lines on a terminal, ndjson when piped)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format (default: raw lines on a terminal, ndjson when piped)')
@@ -213,7 +250,7 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List spooled batches: file, target, records, age, attempts, last error')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the records of one spooled file as NDJSON')
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Re-send spooled batches, oldest first; exit 0 when empty, 3 when files remain')
-            [CompletionResult]::new('purge', 'purge', [CompletionResultType]::ParameterValue, 'Delete spooled batches')
+            [CompletionResult]::new('purge', 'purge', [CompletionResultType]::ParameterValue, 'Delete spooled batches: those older than --older-than, or --all')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -286,7 +323,8 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile of the config file to use [env: LOGHUB_PROFILE]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (NO_COLOR turns it off under auto)')
-            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Also purge rejected/ and corrupt/')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every file, also in rejected/ and corrupt/ (with --older-than: only the older ones there too)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Say what would be deleted, delete nothing')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No summary or progress on stderr; errors still print')
@@ -301,7 +339,7 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List spooled batches: file, target, records, age, attempts, last error')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the records of one spooled file as NDJSON')
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Re-send spooled batches, oldest first; exit 0 when empty, 3 when files remain')
-            [CompletionResult]::new('purge', 'purge', [CompletionResultType]::ParameterValue, 'Delete spooled batches')
+            [CompletionResult]::new('purge', 'purge', [CompletionResultType]::ParameterValue, 'Delete spooled batches: those older than --older-than, or --all')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -320,32 +358,6 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
         'loghub;dlq;help;help' {
             break
         }
-        'loghub;serve' {
-            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on')
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store: local:PATH or a path (default: the embedded store''s default path)')
-            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Another API key, repeatable: `KEY` or `full:KEY` for full access, `write:KEY` for ingest only (the global --api-key is a full key too) [env: LOGHUB_SERVER_API_KEYS, comma separated]')
-            [CompletionResult]::new('--keys-file', '--keys-file', [CompletionResultType]::ParameterName, 'File with one key per line (`full:KEY` or `write:KEY`)')
-            [CompletionResult]::new('--retention', '--retention', [CompletionResultType]::ParameterName, 'Delete records older than this')
-            [CompletionResult]::new('--max-store-size', '--max-store-size', [CompletionResultType]::ParameterName, 'Keep the store under this size (oldest records go first)')
-            [CompletionResult]::new('--max-body', '--max-body', [CompletionResultType]::ParameterName, 'Largest request body, before and after decompression')
-            [CompletionResult]::new('--max-streams', '--max-streams', [CompletionResultType]::ParameterName, 'Most concurrent live-tail streams')
-            [CompletionResult]::new('--rate-limit', '--rate-limit', [CompletionResultType]::ParameterName, 'Requests per second per API key (0 = no limit)')
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
-            [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key for an HTTP target [env: LOGHUB_API_KEY]')
-            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile of the config file to use [env: LOGHUB_PROFILE]')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (NO_COLOR turns it off under auto)')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No summary or progress on stderr; errors still print')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No summary or progress on stderr; errors still print')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
         'loghub;config' {
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
@@ -362,6 +374,58 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print where the config file is looked for (--config, LOGHUB_CONFIG, else the default)')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented starter config file there (never over an existing one)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'loghub;config;path' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
+            [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key for an HTTP target [env: LOGHUB_API_KEY]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile of the config file to use [env: LOGHUB_PROFILE]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (NO_COLOR turns it off under auto)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No summary or progress on stderr; errors still print')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No summary or progress on stderr; errors still print')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'loghub;config;init' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
+            [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key for an HTTP target [env: LOGHUB_API_KEY]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile of the config file to use [env: LOGHUB_PROFILE]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (NO_COLOR turns it off under auto)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No summary or progress on stderr; errors still print')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No summary or progress on stderr; errors still print')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'loghub;config;help' {
+            [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print where the config file is looked for (--config, LOGHUB_CONFIG, else the default)')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented starter config file there (never over an existing one)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'loghub;config;help;path' {
+            break
+        }
+        'loghub;config;help;init' {
+            break
+        }
+        'loghub;config;help;help' {
             break
         }
         'loghub;clickhouse' {
@@ -385,6 +449,7 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
         }
         'loghub;clickhouse;init' {
             [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'Create them ON CLUSTER: ReplicatedMergeTree shards behind a Distributed table')
+            [CompletionResult]::new('--retention', '--retention', [CompletionResultType]::ParameterName, 'Give the table a TTL: ClickHouse deletes rows older than this as it merges (19.6+)')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key for an HTTP target [env: LOGHUB_API_KEY]')
@@ -429,17 +494,44 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'loghub;serve' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store: local:PATH or a path (default: the embedded store''s default path)')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Another API key, repeatable: `KEY` or `full:KEY` for full access, `write:KEY` for ingest only (the global --api-key is a full key too) [env: LOGHUB_SERVER_API_KEYS, comma separated]')
+            [CompletionResult]::new('--keys-file', '--keys-file', [CompletionResultType]::ParameterName, 'File with one key per line (`full:KEY` or `write:KEY`)')
+            [CompletionResult]::new('--retention', '--retention', [CompletionResultType]::ParameterName, 'Delete records older than this, by their time (default: keep everything). On ClickHouse it becomes the table''s TTL')
+            [CompletionResult]::new('--max-store-size', '--max-store-size', [CompletionResultType]::ParameterName, 'Keep the store under this size, oldest records first (embedded store only)')
+            [CompletionResult]::new('--max-body', '--max-body', [CompletionResultType]::ParameterName, 'Largest request body, before and after decompression')
+            [CompletionResult]::new('--max-streams', '--max-streams', [CompletionResultType]::ParameterName, 'Most concurrent live-tail streams')
+            [CompletionResult]::new('--rate-limit', '--rate-limit', [CompletionResultType]::ParameterName, 'Requests per second per API key (0 = no limit)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (NO_COLOR turns it off under auto)')
+            [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key for an HTTP target [env: LOGHUB_API_KEY]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile of the config file to use [env: LOGHUB_PROFILE]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No summary or progress on stderr; errors still print')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No summary or progress on stderr; errors still print')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'loghub;help' {
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Ship logs from stdin or files: parse, enrich, batch, deliver, spool on failure')
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Search logs, newest first (terms: key=value, bare words are full text)')
+            [CompletionResult]::new('patterns', 'patterns', [CompletionResultType]::ParameterValue, 'The log''s message templates, most frequent first, with a trend (SPEC §10)')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Aggregate counts by time bucket and level, top services and top errors')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show one request across services, oldest first, with offsets')
-            [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Follow new matching records as they arrive')
+            [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Follow new matching records as they arrive. Over HTTP a server that is not there (yet) is waited for, with backoff and a line on stderr at most every 5 s saying why; a refusal (401, 403, 404) exits 1 with the reason')
             [CompletionResult]::new('dlq', 'dlq', [CompletionResultType]::ParameterValue, 'Inspect and replay the dead-letter queue of batches that were not delivered')
-            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the loghub HTTP server on the embedded store')
-            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved configuration (secrets masked)')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved configuration (secrets masked); `config path`, `config init`')
             [CompletionResult]::new('clickhouse', 'clickhouse', [CompletionResultType]::ParameterValue, 'Manage a ClickHouse target (create its schema)')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (for packaging)')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the loghub HTTP server on the embedded store')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -447,6 +539,9 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
             break
         }
         'loghub;help;query' {
+            break
+        }
+        'loghub;help;patterns' {
             break
         }
         'loghub;help;stats' {
@@ -462,7 +557,7 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List spooled batches: file, target, records, age, attempts, last error')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the records of one spooled file as NDJSON')
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Re-send spooled batches, oldest first; exit 0 when empty, 3 when files remain')
-            [CompletionResult]::new('purge', 'purge', [CompletionResultType]::ParameterValue, 'Delete spooled batches')
+            [CompletionResult]::new('purge', 'purge', [CompletionResultType]::ParameterValue, 'Delete spooled batches: those older than --older-than, or --all')
             break
         }
         'loghub;help;dlq;list' {
@@ -477,10 +572,15 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
         'loghub;help;dlq;purge' {
             break
         }
-        'loghub;help;serve' {
+        'loghub;help;config' {
+            [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print where the config file is looked for (--config, LOGHUB_CONFIG, else the default)')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented starter config file there (never over an existing one)')
             break
         }
-        'loghub;help;config' {
+        'loghub;help;config;path' {
+            break
+        }
+        'loghub;help;config;init' {
             break
         }
         'loghub;help;clickhouse' {
@@ -491,6 +591,9 @@ Register-ArgumentCompleter -Native -CommandName 'loghub' -ScriptBlock {
             break
         }
         'loghub;help;generate-docs' {
+            break
+        }
+        'loghub;help;serve' {
             break
         }
         'loghub;help;help' {

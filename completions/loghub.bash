@@ -31,6 +31,9 @@ _loghub() {
             loghub,help)
                 cmd="loghub__subcmd__help"
                 ;;
+            loghub,patterns)
+                cmd="loghub__subcmd__patterns"
+                ;;
             loghub,query)
                 cmd="loghub__subcmd__query"
                 ;;
@@ -60,6 +63,24 @@ _loghub() {
                 ;;
             loghub__subcmd__clickhouse__subcmd__help,init)
                 cmd="loghub__subcmd__clickhouse__subcmd__help__subcmd__init"
+                ;;
+            loghub__subcmd__config,help)
+                cmd="loghub__subcmd__config__subcmd__help"
+                ;;
+            loghub__subcmd__config,init)
+                cmd="loghub__subcmd__config__subcmd__init"
+                ;;
+            loghub__subcmd__config,path)
+                cmd="loghub__subcmd__config__subcmd__path"
+                ;;
+            loghub__subcmd__config__subcmd__help,help)
+                cmd="loghub__subcmd__config__subcmd__help__subcmd__help"
+                ;;
+            loghub__subcmd__config__subcmd__help,init)
+                cmd="loghub__subcmd__config__subcmd__help__subcmd__init"
+                ;;
+            loghub__subcmd__config__subcmd__help,path)
+                cmd="loghub__subcmd__config__subcmd__help__subcmd__path"
                 ;;
             loghub__subcmd__dlq,help)
                 cmd="loghub__subcmd__dlq__subcmd__help"
@@ -106,6 +127,9 @@ _loghub() {
             loghub__subcmd__help,help)
                 cmd="loghub__subcmd__help__subcmd__help"
                 ;;
+            loghub__subcmd__help,patterns)
+                cmd="loghub__subcmd__help__subcmd__patterns"
+                ;;
             loghub__subcmd__help,query)
                 cmd="loghub__subcmd__help__subcmd__query"
                 ;;
@@ -127,6 +151,12 @@ _loghub() {
             loghub__subcmd__help__subcmd__clickhouse,init)
                 cmd="loghub__subcmd__help__subcmd__clickhouse__subcmd__init"
                 ;;
+            loghub__subcmd__help__subcmd__config,init)
+                cmd="loghub__subcmd__help__subcmd__config__subcmd__init"
+                ;;
+            loghub__subcmd__help__subcmd__config,path)
+                cmd="loghub__subcmd__help__subcmd__config__subcmd__path"
+                ;;
             loghub__subcmd__help__subcmd__dlq,list)
                 cmd="loghub__subcmd__help__subcmd__dlq__subcmd__list"
                 ;;
@@ -146,7 +176,7 @@ _loghub() {
 
     case "${cmd}" in
         loghub)
-            opts="-v -q -h -V --url --to --api-key --profile --config --verbose --quiet --color --help --version send query stats trace tail dlq serve config clickhouse generate-docs help"
+            opts="-v -q -h -V --url --to --api-key --profile --config --verbose --quiet --color --help --version send query patterns stats trace tail dlq config clickhouse generate-docs serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -264,13 +294,17 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__clickhouse__subcmd__init)
-            opts="-v -q -h -V --cluster --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            opts="-v -q -h -V --cluster --retention --url --to --api-key --profile --config --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retention)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -306,8 +340,140 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__config)
-            opts="-v -q -h -V --json --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            opts="-v -q -h -V --json --url --to --api-key --profile --config --verbose --quiet --color --help --version path init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__config__subcmd__help)
+            opts="path init help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__config__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__config__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__config__subcmd__help__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__config__subcmd__init)
+            opts="-v -q -h -V --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__config__subcmd__path)
+            opts="-v -q -h -V --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -520,7 +686,7 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__dlq__subcmd__purge)
-            opts="-v -q -h -V --older-than --all --dlq-dir --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            opts="-v -q -h -V --older-than --all --dry-run --dlq-dir --url --to --api-key --profile --config --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -700,7 +866,7 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__help)
-            opts="send query stats trace tail dlq serve config clickhouse generate-docs help"
+            opts="send query patterns stats trace tail dlq config clickhouse generate-docs serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -742,8 +908,36 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__help__subcmd__config)
-            opts=""
+            opts="path init"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__help__subcmd__config__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        loghub__subcmd__help__subcmd__config__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -853,6 +1047,20 @@ _loghub() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        loghub__subcmd__help__subcmd__patterns)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         loghub__subcmd__help__subcmd__query)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -937,8 +1145,8 @@ _loghub() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        loghub__subcmd__query)
-            opts="-o -v -q -h -V --level --service --host --since --until --q --limit --output --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+        loghub__subcmd__patterns)
+            opts="-o -v -q -h -V --level --service --host --since --until --text --limit --output --url --to --api-key --profile --config --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -964,7 +1172,7 @@ _loghub() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --q)
+                --text)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1011,8 +1219,86 @@ _loghub() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        loghub__subcmd__query)
+            opts="-n -r -o -v -q -h -V --level --service --host --since --until --text --limit --reverse --no-pager --output --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --text)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table raw json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table raw json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         loghub__subcmd__send)
-            opts="-v -q -h -V --format --multiline --timezone --service --env --tag --trace-id --host --level --min-level --redact --redact-pattern --no-default-redact --tee --max-line-bytes --batch-size --batch-bytes --flush-interval --compression --concurrency --max-retries --timeout --breaker-threshold --breaker-reset --max-buffer --on-full --durable --drain-timeout --dlq-dir --stats-json --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            opts="-F -v -q -h -V --format --multiline --timezone --service --env --tag --trace-id --host --level --min-level --redact --redact-pattern --no-default-redact --tee --max-line-bytes --batch-size --batch-bytes --flush-interval --compression --concurrency --max-retries --timeout --breaker-threshold --breaker-reset --max-buffer --on-full --durable --drain-timeout --dlq-dir --stats-json --follow --start-at --state-dir --max-open-files --poll --url --to --api-key --profile --config --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1126,6 +1412,18 @@ _loghub() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --start-at)
+                    COMPREPLY=($(compgen -W "beginning end" -- "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-open-files)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --to)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1158,7 +1456,7 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__serve)
-            opts="-v -q -h -V --listen --store --key --keys-file --retention --max-store-size --max-body --max-streams --rate-limit --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            opts="-v -q -h -V --listen --store --key --keys-file --retention --max-store-size --max-body --max-streams --rate-limit --url --to --color --api-key --profile --config --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1208,6 +1506,10 @@ _loghub() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --api-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1220,10 +1522,6 @@ _loghub() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1232,7 +1530,7 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__stats)
-            opts="-o -v -q -h -V --level --service --host --since --until --q --interval --by --top --output --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            opts="-o -v -q -h -V --level --service --host --since --until --text --interval --by --top --output --url --to --api-key --profile --config --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1258,7 +1556,7 @@ _loghub() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --q)
+                --text)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1275,11 +1573,11 @@ _loghub() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table raw json ndjson" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table raw json ndjson" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
                     return 0
                     ;;
                 --to)
@@ -1314,7 +1612,7 @@ _loghub() {
             return 0
             ;;
         loghub__subcmd__tail)
-            opts="-o -v -q -h -V --level --service --host --since --until --q --count --output --url --to --api-key --profile --config --verbose --quiet --color --help --version"
+            opts="-o -v -q -h -V --level --service --host --since --until --text --count --output --url --to --api-key --profile --config --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1340,7 +1638,7 @@ _loghub() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --q)
+                --text)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

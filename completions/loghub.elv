@@ -34,14 +34,15 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand --version 'Print version'
             cand send 'Ship logs from stdin or files: parse, enrich, batch, deliver, spool on failure'
             cand query 'Search logs, newest first (terms: key=value, bare words are full text)'
+            cand patterns 'The log''s message templates, most frequent first, with a trend (SPEC §10)'
             cand stats 'Aggregate counts by time bucket and level, top services and top errors'
             cand trace 'Show one request across services, oldest first, with offsets'
-            cand tail 'Follow new matching records as they arrive'
+            cand tail 'Follow new matching records as they arrive. Over HTTP a server that is not there (yet) is waited for, with backoff and a line on stderr at most every 5 s saying why; a refusal (401, 403, 404) exits 1 with the reason'
             cand dlq 'Inspect and replay the dead-letter queue of batches that were not delivered'
-            cand serve 'Run the loghub HTTP server on the embedded store'
-            cand config 'Print the resolved configuration (secrets masked)'
+            cand config 'Print the resolved configuration (secrets masked); `config path`, `config init`'
             cand clickhouse 'Manage a ClickHouse target (create its schema)'
             cand generate-docs 'Write shell completions and man pages (for packaging)'
+            cand serve 'Run the loghub HTTP server on the embedded store'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'loghub;send'= {
@@ -72,6 +73,9 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand --drain-timeout 'At the end, wait this long for deliveries before spooling the rest'
             cand --dlq-dir 'Dead-letter queue directory [env: LOGHUB_DLQ_DIR]'
             cand --stats-json 'Write the end-of-run summary as JSON to this file'
+            cand --start-at 'Where files found at start without a checkpoint are read from (files that appear later are read from their beginning)'
+            cand --state-dir 'Checkpoint directory (default: <data dir>/loghub/follow; one subdirectory per target)'
+            cand --max-open-files 'Open file handles kept at most; idle files beyond are opened again when they grow'
             cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
@@ -81,6 +85,9 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand --no-default-redact 'Turn off the default redaction list and built-in patterns'
             cand --tee 'Copy every input line to stdout unchanged'
             cand --durable 'Spool every record to disk as it is read; it leaves the spool only when acknowledged'
+            cand -F 'Keep following the FILEs (paths, or quoted globs expanded by loghub) as they grow, appear and rotate, until SIGINT/SIGTERM; checkpoints move only past delivered or spooled records'
+            cand --follow 'Keep following the FILEs (paths, or quoted globs expanded by loghub) as they grow, appear and rotate, until SIGINT/SIGTERM; checkpoints move only past delivered or spooled records'
+            cand --poll 'Look for changes every second instead of using inotify'
             cand -v 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
             cand --verbose 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
             cand -q 'No summary or progress on stderr; errors still print'
@@ -94,12 +101,41 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand --level 'Level filter: error, a list warn,error, or >=warn'
             cand --service 'Service filter (comma list)'
             cand --host 'Host filter (comma list)'
-            cand --since 'From this time: 15m, 2h, 7d, or a time'
-            cand --until 'Up to this time'
-            cand --q 'Full-text search'
-            cand --limit 'How many records in all (0 = all, streamed)'
+            cand --since 'From this time: 15m, 2h, 7d, "2 hours ago", -1h, today, yesterday, or a time'
+            cand --until 'Up to this time (the same forms)'
+            cand --text 'Full-text search (the term form is q=TEXT)'
+            cand -n 'How many records in all (0 = all) [default: 100]. Above 1000 the target sends one stream, written out as it arrives, in bounded memory'
+            cand --limit 'How many records in all (0 = all) [default: 100]. Above 1000 the target sends one stream, written out as it arrives, in bounded memory'
             cand -o 'Output format (default: table on a terminal, ndjson when piped)'
             cand --output 'Output format (default: table on a terminal, ndjson when piped)'
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
+            cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
+            cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
+            cand --color 'When to colour output (NO_COLOR turns it off under auto)'
+            cand -r 'Oldest first (the newest N records, in the order they happened)'
+            cand --reverse 'Oldest first (the newest N records, in the order they happened)'
+            cand --no-pager 'Do not page the output on a terminal ($PAGER, else `less -FRX`)'
+            cand -v 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+            cand --verbose 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+            cand -q 'No summary or progress on stderr; errors still print'
+            cand --quiet 'No summary or progress on stderr; errors still print'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'loghub;patterns'= {
+            cand --level 'Level filter: error, a list warn,error, or >=warn'
+            cand --service 'Service filter (comma list)'
+            cand --host 'Host filter (comma list)'
+            cand --since 'From this time: 15m, 2h, 7d, "2 hours ago", -1h, today, yesterday, or a time'
+            cand --until 'Up to this time (the same forms)'
+            cand --text 'Full-text search (the term form is q=TEXT)'
+            cand --limit 'How many templates to show (0 = all)'
+            cand -o 'Output format: table (default on a terminal), json (one array) or ndjson'
+            cand --output 'Output format: table (default on a terminal), json (one array) or ndjson'
             cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
@@ -119,14 +155,14 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand --level 'Level filter: error, a list warn,error, or >=warn'
             cand --service 'Service filter (comma list)'
             cand --host 'Host filter (comma list)'
-            cand --since 'From this time: 15m, 2h, 7d, or a time'
-            cand --until 'Up to this time'
-            cand --q 'Full-text search'
+            cand --since 'From this time: 15m, 2h, 7d, "2 hours ago", -1h, today, yesterday, or a time'
+            cand --until 'Up to this time (the same forms)'
+            cand --text 'Full-text search (the term form is q=TEXT)'
             cand --interval 'Bucket width: 1m, 5m, 1h, 1d … (default: chosen from the range)'
             cand --by 'What the columns of the bucket table count'
             cand --top 'How many top services and top errors to show'
-            cand -o 'Output format (table or json)'
-            cand --output 'Output format (table or json)'
+            cand -o 'Output format: table, json (pretty) or ndjson (one line) [default: table on a terminal, json when piped]'
+            cand --output 'Output format: table, json (pretty) or ndjson (one line) [default: table on a terminal, json when piped]'
             cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
@@ -164,9 +200,9 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand --level 'Level filter: error, a list warn,error, or >=warn'
             cand --service 'Service filter (comma list)'
             cand --host 'Host filter (comma list)'
-            cand --since 'From this time: 15m, 2h, 7d, or a time'
-            cand --until 'Up to this time'
-            cand --q 'Full-text search'
+            cand --since 'From this time: 15m, 2h, 7d, "2 hours ago", -1h, today, yesterday, or a time'
+            cand --until 'Up to this time (the same forms)'
+            cand --text 'Full-text search (the term form is q=TEXT)'
             cand --count 'Exit after this many records'
             cand -o 'Output format (default: raw lines on a terminal, ndjson when piped)'
             cand --output 'Output format (default: raw lines on a terminal, ndjson when piped)'
@@ -204,7 +240,7 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand list 'List spooled batches: file, target, records, age, attempts, last error'
             cand show 'Print the records of one spooled file as NDJSON'
             cand replay 'Re-send spooled batches, oldest first; exit 0 when empty, 3 when files remain'
-            cand purge 'Delete spooled batches'
+            cand purge 'Delete spooled batches: those older than --older-than, or --all'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'loghub;dlq;list'= {
@@ -273,7 +309,8 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
             cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
             cand --color 'When to colour output (NO_COLOR turns it off under auto)'
-            cand --all 'Also purge rejected/ and corrupt/'
+            cand --all 'Every file, also in rejected/ and corrupt/ (with --older-than: only the older ones there too)'
+            cand --dry-run 'Say what would be deleted, delete nothing'
             cand -v 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
             cand --verbose 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
             cand -q 'No summary or progress on stderr; errors still print'
@@ -287,7 +324,7 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand list 'List spooled batches: file, target, records, age, attempts, last error'
             cand show 'Print the records of one spooled file as NDJSON'
             cand replay 'Re-send spooled batches, oldest first; exit 0 when empty, 3 when files remain'
-            cand purge 'Delete spooled batches'
+            cand purge 'Delete spooled batches: those older than --older-than, or --all'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'loghub;dlq;help;list'= {
@@ -299,31 +336,6 @@ set edit:completion:arg-completer[loghub] = {|@words|
         &'loghub;dlq;help;purge'= {
         }
         &'loghub;dlq;help;help'= {
-        }
-        &'loghub;serve'= {
-            cand --listen 'Address to listen on'
-            cand --store 'Store: local:PATH or a path (default: the embedded store''s default path)'
-            cand --key 'Another API key, repeatable: `KEY` or `full:KEY` for full access, `write:KEY` for ingest only (the global --api-key is a full key too) [env: LOGHUB_SERVER_API_KEYS, comma separated]'
-            cand --keys-file 'File with one key per line (`full:KEY` or `write:KEY`)'
-            cand --retention 'Delete records older than this'
-            cand --max-store-size 'Keep the store under this size (oldest records go first)'
-            cand --max-body 'Largest request body, before and after decompression'
-            cand --max-streams 'Most concurrent live-tail streams'
-            cand --rate-limit 'Requests per second per API key (0 = no limit)'
-            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
-            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
-            cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
-            cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
-            cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
-            cand --color 'When to colour output (NO_COLOR turns it off under auto)'
-            cand -v 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
-            cand --verbose 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
-            cand -q 'No summary or progress on stderr; errors still print'
-            cand --quiet 'No summary or progress on stderr; errors still print'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'loghub;config'= {
             cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
@@ -341,6 +353,52 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand path 'Print where the config file is looked for (--config, LOGHUB_CONFIG, else the default)'
+            cand init 'Write a commented starter config file there (never over an existing one)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'loghub;config;path'= {
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
+            cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
+            cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
+            cand --color 'When to colour output (NO_COLOR turns it off under auto)'
+            cand -v 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+            cand --verbose 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+            cand -q 'No summary or progress on stderr; errors still print'
+            cand --quiet 'No summary or progress on stderr; errors still print'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'loghub;config;init'= {
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
+            cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
+            cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
+            cand --color 'When to colour output (NO_COLOR turns it off under auto)'
+            cand -v 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+            cand --verbose 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+            cand -q 'No summary or progress on stderr; errors still print'
+            cand --quiet 'No summary or progress on stderr; errors still print'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'loghub;config;help'= {
+            cand path 'Print where the config file is looked for (--config, LOGHUB_CONFIG, else the default)'
+            cand init 'Write a commented starter config file there (never over an existing one)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'loghub;config;help;path'= {
+        }
+        &'loghub;config;help;init'= {
+        }
+        &'loghub;config;help;help'= {
         }
         &'loghub;clickhouse'= {
             cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
@@ -362,6 +420,7 @@ set edit:completion:arg-completer[loghub] = {|@words|
         }
         &'loghub;clickhouse;init'= {
             cand --cluster 'Create them ON CLUSTER: ReplicatedMergeTree shards behind a Distributed table'
+            cand --retention 'Give the table a TTL: ClickHouse deletes rows older than this as it merges (19.6+)'
             cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
             cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
@@ -401,22 +460,50 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'loghub;serve'= {
+            cand --listen 'Address to listen on'
+            cand --store 'Store: local:PATH or a path (default: the embedded store''s default path)'
+            cand --key 'Another API key, repeatable: `KEY` or `full:KEY` for full access, `write:KEY` for ingest only (the global --api-key is a full key too) [env: LOGHUB_SERVER_API_KEYS, comma separated]'
+            cand --keys-file 'File with one key per line (`full:KEY` or `write:KEY`)'
+            cand --retention 'Delete records older than this, by their time (default: keep everything). On ClickHouse it becomes the table''s TTL'
+            cand --max-store-size 'Keep the store under this size, oldest records first (embedded store only)'
+            cand --max-body 'Largest request body, before and after decompression'
+            cand --max-streams 'Most concurrent live-tail streams'
+            cand --rate-limit 'Requests per second per API key (0 = no limit)'
+            cand --to 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --url 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]'
+            cand --color 'When to colour output (NO_COLOR turns it off under auto)'
+            cand --api-key 'API key for an HTTP target [env: LOGHUB_API_KEY]'
+            cand --profile 'Profile of the config file to use [env: LOGHUB_PROFILE]'
+            cand --config 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]'
+            cand -v 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+            cand --verbose 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+            cand -q 'No summary or progress on stderr; errors still print'
+            cand --quiet 'No summary or progress on stderr; errors still print'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'loghub;help'= {
             cand send 'Ship logs from stdin or files: parse, enrich, batch, deliver, spool on failure'
             cand query 'Search logs, newest first (terms: key=value, bare words are full text)'
+            cand patterns 'The log''s message templates, most frequent first, with a trend (SPEC §10)'
             cand stats 'Aggregate counts by time bucket and level, top services and top errors'
             cand trace 'Show one request across services, oldest first, with offsets'
-            cand tail 'Follow new matching records as they arrive'
+            cand tail 'Follow new matching records as they arrive. Over HTTP a server that is not there (yet) is waited for, with backoff and a line on stderr at most every 5 s saying why; a refusal (401, 403, 404) exits 1 with the reason'
             cand dlq 'Inspect and replay the dead-letter queue of batches that were not delivered'
-            cand serve 'Run the loghub HTTP server on the embedded store'
-            cand config 'Print the resolved configuration (secrets masked)'
+            cand config 'Print the resolved configuration (secrets masked); `config path`, `config init`'
             cand clickhouse 'Manage a ClickHouse target (create its schema)'
             cand generate-docs 'Write shell completions and man pages (for packaging)'
+            cand serve 'Run the loghub HTTP server on the embedded store'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'loghub;help;send'= {
         }
         &'loghub;help;query'= {
+        }
+        &'loghub;help;patterns'= {
         }
         &'loghub;help;stats'= {
         }
@@ -428,7 +515,7 @@ set edit:completion:arg-completer[loghub] = {|@words|
             cand list 'List spooled batches: file, target, records, age, attempts, last error'
             cand show 'Print the records of one spooled file as NDJSON'
             cand replay 'Re-send spooled batches, oldest first; exit 0 when empty, 3 when files remain'
-            cand purge 'Delete spooled batches'
+            cand purge 'Delete spooled batches: those older than --older-than, or --all'
         }
         &'loghub;help;dlq;list'= {
         }
@@ -438,9 +525,13 @@ set edit:completion:arg-completer[loghub] = {|@words|
         }
         &'loghub;help;dlq;purge'= {
         }
-        &'loghub;help;serve'= {
-        }
         &'loghub;help;config'= {
+            cand path 'Print where the config file is looked for (--config, LOGHUB_CONFIG, else the default)'
+            cand init 'Write a commented starter config file there (never over an existing one)'
+        }
+        &'loghub;help;config;path'= {
+        }
+        &'loghub;help;config;init'= {
         }
         &'loghub;help;clickhouse'= {
             cand init 'Create the database and table of the target (`--to clickhouse://…`) if missing'
@@ -448,6 +539,8 @@ set edit:completion:arg-completer[loghub] = {|@words|
         &'loghub;help;clickhouse;init'= {
         }
         &'loghub;help;generate-docs'= {
+        }
+        &'loghub;help;serve'= {
         }
         &'loghub;help;help'= {
         }

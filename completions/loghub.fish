@@ -37,14 +37,15 @@ complete -c loghub -n "__fish_loghub_needs_command" -s h -l help -d 'Print help 
 complete -c loghub -n "__fish_loghub_needs_command" -s V -l version -d 'Print version'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "send" -d 'Ship logs from stdin or files: parse, enrich, batch, deliver, spool on failure'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "query" -d 'Search logs, newest first (terms: key=value, bare words are full text)'
+complete -c loghub -n "__fish_loghub_needs_command" -f -a "patterns" -d 'The log\'s message templates, most frequent first, with a trend (SPEC §10)'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "stats" -d 'Aggregate counts by time bucket and level, top services and top errors'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "trace" -d 'Show one request across services, oldest first, with offsets'
-complete -c loghub -n "__fish_loghub_needs_command" -f -a "tail" -d 'Follow new matching records as they arrive'
+complete -c loghub -n "__fish_loghub_needs_command" -f -a "tail" -d 'Follow new matching records as they arrive. Over HTTP a server that is not there (yet) is waited for, with backoff and a line on stderr at most every 5 s saying why; a refusal (401, 403, 404) exits 1 with the reason'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "dlq" -d 'Inspect and replay the dead-letter queue of batches that were not delivered'
-complete -c loghub -n "__fish_loghub_needs_command" -f -a "serve" -d 'Run the loghub HTTP server on the embedded store'
-complete -c loghub -n "__fish_loghub_needs_command" -f -a "config" -d 'Print the resolved configuration (secrets masked)'
+complete -c loghub -n "__fish_loghub_needs_command" -f -a "config" -d 'Print the resolved configuration (secrets masked); `config path`, `config init`'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "clickhouse" -d 'Manage a ClickHouse target (create its schema)'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "generate-docs" -d 'Write shell completions and man pages (for packaging)'
+complete -c loghub -n "__fish_loghub_needs_command" -f -a "serve" -d 'Run the loghub HTTP server on the embedded store'
 complete -c loghub -n "__fish_loghub_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l format -d 'How to parse each line (auto decides per line)' -r -f -a "auto\t''
 json\t''
@@ -81,6 +82,10 @@ drop-oldest\t''"
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l drain-timeout -d 'At the end, wait this long for deliveries before spooling the rest' -r
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l dlq-dir -d 'Dead-letter queue directory [env: LOGHUB_DLQ_DIR]' -r -F
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l stats-json -d 'Write the end-of-run summary as JSON to this file' -r -F
+complete -c loghub -n "__fish_loghub_using_subcommand send" -l start-at -d 'Where files found at start without a checkpoint are read from (files that appear later are read from their beginning)' -r -f -a "beginning\t''
+end\t''"
+complete -c loghub -n "__fish_loghub_using_subcommand send" -l state-dir -d 'Checkpoint directory (default: <data dir>/loghub/follow; one subdirectory per target)' -r -F
+complete -c loghub -n "__fish_loghub_using_subcommand send" -l max-open-files -d 'Open file handles kept at most; idle files beyond are opened again when they grow' -r
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
@@ -91,6 +96,8 @@ never\t''"
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l no-default-redact -d 'Turn off the default redaction list and built-in patterns'
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l tee -d 'Copy every input line to stdout unchanged'
 complete -c loghub -n "__fish_loghub_using_subcommand send" -l durable -d 'Spool every record to disk as it is read; it leaves the spool only when acknowledged'
+complete -c loghub -n "__fish_loghub_using_subcommand send" -s F -l follow -d 'Keep following the FILEs (paths, or quoted globs expanded by loghub) as they grow, appear and rotate, until SIGINT/SIGTERM; checkpoints move only past delivered or spooled records'
+complete -c loghub -n "__fish_loghub_using_subcommand send" -l poll -d 'Look for changes every second instead of using inotify'
 complete -c loghub -n "__fish_loghub_using_subcommand send" -s v -l verbose -d 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
 complete -c loghub -n "__fish_loghub_using_subcommand send" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
 complete -c loghub -n "__fish_loghub_using_subcommand send" -s h -l help -d 'Print help'
@@ -98,10 +105,10 @@ complete -c loghub -n "__fish_loghub_using_subcommand send" -s V -l version -d '
 complete -c loghub -n "__fish_loghub_using_subcommand query" -l level -d 'Level filter: error, a list warn,error, or >=warn' -r
 complete -c loghub -n "__fish_loghub_using_subcommand query" -l service -d 'Service filter (comma list)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand query" -l host -d 'Host filter (comma list)' -r
-complete -c loghub -n "__fish_loghub_using_subcommand query" -l since -d 'From this time: 15m, 2h, 7d, or a time' -r
-complete -c loghub -n "__fish_loghub_using_subcommand query" -l until -d 'Up to this time' -r
-complete -c loghub -n "__fish_loghub_using_subcommand query" -l q -d 'Full-text search' -r
-complete -c loghub -n "__fish_loghub_using_subcommand query" -l limit -d 'How many records in all (0 = all, streamed)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand query" -l since -d 'From this time: 15m, 2h, 7d, "2 hours ago", -1h, today, yesterday, or a time' -r
+complete -c loghub -n "__fish_loghub_using_subcommand query" -l until -d 'Up to this time (the same forms)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand query" -l text -d 'Full-text search (the term form is q=TEXT)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand query" -s n -l limit -d 'How many records in all (0 = all) [default: 100]. Above 1000 the target sends one stream, written out as it arrives, in bounded memory' -r
 complete -c loghub -n "__fish_loghub_using_subcommand query" -s o -l output -d 'Output format (default: table on a terminal, ndjson when piped)' -r -f -a "table\t''
 raw\t''
 json\t''
@@ -113,22 +120,45 @@ complete -c loghub -n "__fish_loghub_using_subcommand query" -l config -d 'Confi
 complete -c loghub -n "__fish_loghub_using_subcommand query" -l color -d 'When to colour output (NO_COLOR turns it off under auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c loghub -n "__fish_loghub_using_subcommand query" -s r -l reverse -d 'Oldest first (the newest N records, in the order they happened)'
+complete -c loghub -n "__fish_loghub_using_subcommand query" -l no-pager -d 'Do not page the output on a terminal ($PAGER, else `less -FRX`)'
 complete -c loghub -n "__fish_loghub_using_subcommand query" -s v -l verbose -d 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
 complete -c loghub -n "__fish_loghub_using_subcommand query" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
 complete -c loghub -n "__fish_loghub_using_subcommand query" -s h -l help -d 'Print help'
 complete -c loghub -n "__fish_loghub_using_subcommand query" -s V -l version -d 'Print version'
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l level -d 'Level filter: error, a list warn,error, or >=warn' -r
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l service -d 'Service filter (comma list)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l host -d 'Host filter (comma list)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l since -d 'From this time: 15m, 2h, 7d, "2 hours ago", -1h, today, yesterday, or a time' -r
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l until -d 'Up to this time (the same forms)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l text -d 'Full-text search (the term form is q=TEXT)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l limit -d 'How many templates to show (0 = all)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -s o -l output -d 'Output format: table (default on a terminal), json (one array) or ndjson' -r -f -a "table\t''
+raw\t''
+json\t''
+ndjson\t''"
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -l color -d 'When to colour output (NO_COLOR turns it off under auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -s v -l verbose -d 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -s h -l help -d 'Print help'
+complete -c loghub -n "__fish_loghub_using_subcommand patterns" -s V -l version -d 'Print version'
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l level -d 'Level filter: error, a list warn,error, or >=warn' -r
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l service -d 'Service filter (comma list)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l host -d 'Host filter (comma list)' -r
-complete -c loghub -n "__fish_loghub_using_subcommand stats" -l since -d 'From this time: 15m, 2h, 7d, or a time' -r
-complete -c loghub -n "__fish_loghub_using_subcommand stats" -l until -d 'Up to this time' -r
-complete -c loghub -n "__fish_loghub_using_subcommand stats" -l q -d 'Full-text search' -r
+complete -c loghub -n "__fish_loghub_using_subcommand stats" -l since -d 'From this time: 15m, 2h, 7d, "2 hours ago", -1h, today, yesterday, or a time' -r
+complete -c loghub -n "__fish_loghub_using_subcommand stats" -l until -d 'Up to this time (the same forms)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand stats" -l text -d 'Full-text search (the term form is q=TEXT)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l interval -d 'Bucket width: 1m, 5m, 1h, 1d … (default: chosen from the range)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l by -d 'What the columns of the bucket table count' -r -f -a "level\t''
 service\t''"
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l top -d 'How many top services and top errors to show' -r
-complete -c loghub -n "__fish_loghub_using_subcommand stats" -s o -l output -d 'Output format (table or json)' -r -f -a "table\t''
-raw\t''
+complete -c loghub -n "__fish_loghub_using_subcommand stats" -s o -l output -d 'Output format: table, json (pretty) or ndjson (one line) [default: table on a terminal, json when piped]' -r -f -a "table\t''
 json\t''
 ndjson\t''"
 complete -c loghub -n "__fish_loghub_using_subcommand stats" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
@@ -160,9 +190,9 @@ complete -c loghub -n "__fish_loghub_using_subcommand trace" -s V -l version -d 
 complete -c loghub -n "__fish_loghub_using_subcommand tail" -l level -d 'Level filter: error, a list warn,error, or >=warn' -r
 complete -c loghub -n "__fish_loghub_using_subcommand tail" -l service -d 'Service filter (comma list)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand tail" -l host -d 'Host filter (comma list)' -r
-complete -c loghub -n "__fish_loghub_using_subcommand tail" -l since -d 'From this time: 15m, 2h, 7d, or a time' -r
-complete -c loghub -n "__fish_loghub_using_subcommand tail" -l until -d 'Up to this time' -r
-complete -c loghub -n "__fish_loghub_using_subcommand tail" -l q -d 'Full-text search' -r
+complete -c loghub -n "__fish_loghub_using_subcommand tail" -l since -d 'From this time: 15m, 2h, 7d, "2 hours ago", -1h, today, yesterday, or a time' -r
+complete -c loghub -n "__fish_loghub_using_subcommand tail" -l until -d 'Up to this time (the same forms)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand tail" -l text -d 'Full-text search (the term form is q=TEXT)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand tail" -l count -d 'Exit after this many records' -r
 complete -c loghub -n "__fish_loghub_using_subcommand tail" -s o -l output -d 'Output format (default: raw lines on a terminal, ndjson when piped)' -r -f -a "table\t''
 raw\t''
@@ -194,7 +224,7 @@ complete -c loghub -n "__fish_loghub_using_subcommand dlq; and not __fish_seen_s
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -f -a "list" -d 'List spooled batches: file, target, records, age, attempts, last error'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -f -a "show" -d 'Print the records of one spooled file as NDJSON'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -f -a "replay" -d 'Re-send spooled batches, oldest first; exit 0 when empty, 3 when files remain'
-complete -c loghub -n "__fish_loghub_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -f -a "purge" -d 'Delete spooled batches'
+complete -c loghub -n "__fish_loghub_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -f -a "purge" -d 'Delete spooled batches: those older than --older-than, or --all'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from list" -s o -l output -r -f -a "table\t''
 raw\t''
@@ -249,7 +279,8 @@ complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subco
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l color -d 'When to colour output (NO_COLOR turns it off under auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l all -d 'Also purge rejected/ and corrupt/'
+complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l all -d 'Every file, also in rejected/ and corrupt/ (with --older-than: only the older ones there too)'
+complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l dry-run -d 'Say what would be deleted, delete nothing'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s v -l verbose -d 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s h -l help -d 'Print help'
@@ -257,40 +288,48 @@ complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subco
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "list" -d 'List spooled batches: file, target, records, age, attempts, last error'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the records of one spooled file as NDJSON'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "replay" -d 'Re-send spooled batches, oldest first; exit 0 when empty, 3 when files remain'
-complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "purge" -d 'Delete spooled batches'
+complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "purge" -d 'Delete spooled batches: those older than --older-than, or --all'
 complete -c loghub -n "__fish_loghub_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l listen -d 'Address to listen on' -r
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l store -d 'Store: local:PATH or a path (default: the embedded store\'s default path)' -r
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l key -d 'Another API key, repeatable: `KEY` or `full:KEY` for full access, `write:KEY` for ingest only (the global --api-key is a full key too) [env: LOGHUB_SERVER_API_KEYS, comma separated]' -r
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l keys-file -d 'File with one key per line (`full:KEY` or `write:KEY`)' -r -F
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l retention -d 'Delete records older than this' -r
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l max-store-size -d 'Keep the store under this size (oldest records go first)' -r
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l max-body -d 'Largest request body, before and after decompression' -r
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l max-streams -d 'Most concurrent live-tail streams' -r
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l rate-limit -d 'Requests per second per API key (0 = no limit)' -r
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -l color -d 'When to colour output (NO_COLOR turns it off under auto)' -r -f -a "auto\t''
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l color -d 'When to colour output (NO_COLOR turns it off under auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -s v -l verbose -d 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -s h -l help -d 'Print help'
-complete -c loghub -n "__fish_loghub_using_subcommand serve" -s V -l version -d 'Print version'
-complete -c loghub -n "__fish_loghub_using_subcommand config" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
-complete -c loghub -n "__fish_loghub_using_subcommand config" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
-complete -c loghub -n "__fish_loghub_using_subcommand config" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
-complete -c loghub -n "__fish_loghub_using_subcommand config" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
-complete -c loghub -n "__fish_loghub_using_subcommand config" -l color -d 'When to colour output (NO_COLOR turns it off under auto)' -r -f -a "auto\t''
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l json -d 'Print as JSON'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s v -l verbose -d 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s h -l help -d 'Print help'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s V -l version -d 'Print version'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -f -a "path" -d 'Print where the config file is looked for (--config, LOGHUB_CONFIG, else the default)'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -f -a "init" -d 'Write a commented starter config file there (never over an existing one)'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and not __fish_seen_subcommand_from path init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from path" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from path" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from path" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from path" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from path" -l color -d 'When to colour output (NO_COLOR turns it off under auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c loghub -n "__fish_loghub_using_subcommand config" -l json -d 'Print as JSON'
-complete -c loghub -n "__fish_loghub_using_subcommand config" -s v -l verbose -d 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
-complete -c loghub -n "__fish_loghub_using_subcommand config" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
-complete -c loghub -n "__fish_loghub_using_subcommand config" -s h -l help -d 'Print help'
-complete -c loghub -n "__fish_loghub_using_subcommand config" -s V -l version -d 'Print version'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from path" -s v -l verbose -d 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from path" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from path" -s V -l version -d 'Print version'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from init" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from init" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from init" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from init" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from init" -l color -d 'When to colour output (NO_COLOR turns it off under auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from init" -s v -l verbose -d 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from init" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print where the config file is looked for (--config, LOGHUB_CONFIG, else the default)'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "init" -d 'Write a commented starter config file there (never over an existing one)'
+complete -c loghub -n "__fish_loghub_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
@@ -305,6 +344,7 @@ complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -f -a "init" -d 'Create the database and table of the target (`--to clickhouse://…`) if missing'
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and not __fish_seen_subcommand_from init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from init" -l cluster -d 'Create them ON CLUSTER: ReplicatedMergeTree shards behind a Distributed table' -r
+complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from init" -l retention -d 'Give the table a TTL: ClickHouse deletes rows older than this as it merges (19.6+)' -r
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from init" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from init" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
 complete -c loghub -n "__fish_loghub_using_subcommand clickhouse; and __fish_seen_subcommand_from init" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
@@ -329,19 +369,42 @@ complete -c loghub -n "__fish_loghub_using_subcommand generate-docs" -s v -l ver
 complete -c loghub -n "__fish_loghub_using_subcommand generate-docs" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
 complete -c loghub -n "__fish_loghub_using_subcommand generate-docs" -s h -l help -d 'Print help'
 complete -c loghub -n "__fish_loghub_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "send" -d 'Ship logs from stdin or files: parse, enrich, batch, deliver, spool on failure'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "query" -d 'Search logs, newest first (terms: key=value, bare words are full text)'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "stats" -d 'Aggregate counts by time bucket and level, top services and top errors'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "trace" -d 'Show one request across services, oldest first, with offsets'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "tail" -d 'Follow new matching records as they arrive'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "dlq" -d 'Inspect and replay the dead-letter queue of batches that were not delivered'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "serve" -d 'Run the loghub HTTP server on the embedded store'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "config" -d 'Print the resolved configuration (secrets masked)'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "clickhouse" -d 'Manage a ClickHouse target (create its schema)'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "generate-docs" -d 'Write shell completions and man pages (for packaging)'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query stats trace tail dlq serve config clickhouse generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l listen -d 'Address to listen on' -r
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l store -d 'Store: local:PATH or a path (default: the embedded store\'s default path)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l key -d 'Another API key, repeatable: `KEY` or `full:KEY` for full access, `write:KEY` for ingest only (the global --api-key is a full key too) [env: LOGHUB_SERVER_API_KEYS, comma separated]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l keys-file -d 'File with one key per line (`full:KEY` or `write:KEY`)' -r -F
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l retention -d 'Delete records older than this, by their time (default: keep everything). On ClickHouse it becomes the table\'s TTL' -r
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l max-store-size -d 'Keep the store under this size, oldest records first (embedded store only)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l max-body -d 'Largest request body, before and after decompression' -r
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l max-streams -d 'Most concurrent live-tail streams' -r
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l rate-limit -d 'Requests per second per API key (0 = no limit)' -r
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l to -l url -d 'Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l color -d 'When to colour output (NO_COLOR turns it off under auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l api-key -d 'API key for an HTTP target [env: LOGHUB_API_KEY]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l profile -d 'Profile of the config file to use [env: LOGHUB_PROFILE]' -r
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -l config -d 'Config file (default: <config dir>/loghub/config.toml) [env: LOGHUB_CONFIG]' -r -F
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -s v -l verbose -d 'More diagnostics on stderr (-v info, -vv debug); RUST_LOG also works'
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -s q -l quiet -d 'No summary or progress on stderr; errors still print'
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c loghub -n "__fish_loghub_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "send" -d 'Ship logs from stdin or files: parse, enrich, batch, deliver, spool on failure'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "query" -d 'Search logs, newest first (terms: key=value, bare words are full text)'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "patterns" -d 'The log\'s message templates, most frequent first, with a trend (SPEC §10)'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "stats" -d 'Aggregate counts by time bucket and level, top services and top errors'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "trace" -d 'Show one request across services, oldest first, with offsets'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "tail" -d 'Follow new matching records as they arrive. Over HTTP a server that is not there (yet) is waited for, with backoff and a line on stderr at most every 5 s saying why; a refusal (401, 403, 404) exits 1 with the reason'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "dlq" -d 'Inspect and replay the dead-letter queue of batches that were not delivered'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "config" -d 'Print the resolved configuration (secrets masked); `config path`, `config init`'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "clickhouse" -d 'Manage a ClickHouse target (create its schema)'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "generate-docs" -d 'Write shell completions and man pages (for packaging)'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "serve" -d 'Run the loghub HTTP server on the embedded store'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and not __fish_seen_subcommand_from send query patterns stats trace tail dlq config clickhouse generate-docs serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "list" -d 'List spooled batches: file, target, records, age, attempts, last error'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "show" -d 'Print the records of one spooled file as NDJSON'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "replay" -d 'Re-send spooled batches, oldest first; exit 0 when empty, 3 when files remain'
-complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "purge" -d 'Delete spooled batches'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "purge" -d 'Delete spooled batches: those older than --older-than, or --all'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Print where the config file is looked for (--config, LOGHUB_CONFIG, else the default)'
+complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "init" -d 'Write a commented starter config file there (never over an existing one)'
 complete -c loghub -n "__fish_loghub_using_subcommand help; and __fish_seen_subcommand_from clickhouse" -f -a "init" -d 'Create the database and table of the target (`--to clickhouse://…`) if missing'

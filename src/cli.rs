@@ -26,6 +26,31 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Global flags that `serve` does not use, hidden from its help (it takes
+/// `--store`, not `--to`, and writes no coloured output).
+const NOT_FOR_SERVE: [&str; 2] = ["to", "color"];
+
+/// The clap tree as the binary uses it (parsing, help, completions, man
+/// pages): the derive's, with the global flags a command does not use
+/// hidden from that command's help.
+pub fn command() -> clap::Command {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    // A subcommand's own arg of the same id stops clap from propagating the
+    // global one there: serve gets a hidden copy (accepted, unused).
+    let hidden: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| NOT_FOR_SERVE.contains(&a.get_id().as_str()))
+        .map(|a| a.clone().global(false).hide(true))
+        .collect();
+    cmd.mut_subcommand("serve", |s| s.args(hidden))
+}
+
+/// Parses the process's arguments with [`command`].
+pub fn parse() -> Cli {
+    let matches = command().get_matches();
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Target: local, local:PATH, -, http(s)://HOST:PORT, clickhouse://USER@HOST:8123/DB [env: LOGHUB_URL]
@@ -65,16 +90,28 @@ pub enum Command {
 python3 app.py 2>&1 | loghub send --service app --tee\n  \
 loghub send --service web /var/log/nginx/error.log\n  \
 loghub send --to - < app.log            # dry run: parsed records as NDJSON\n  \
-loghub send --to http://127.0.0.1:8431 --durable < app.log")]
+loghub send --to http://127.0.0.1:8431 --durable < app.log\n  \
+loghub send --follow '/var/log/app/*.log*' --to http://logs:8431 --service app\n  \
+loghub send --follow 'logs/*.log' --start-at end --state-dir /var/lib/loghub")]
     Send(Box<SendArgs>),
     /// Search logs, newest first (terms: key=value, bare words are full text)
     #[command(
         after_help = "Terms: q=TEXT level=error level>=warn service=api host=web-1 trace=ID \
-since=15m until=2026-01-01T00:00:00Z limit=50; any other key=value filters metadata (user_id=42).\n\n\
+since=15m until=2026-01-01T00:00:00Z limit=50 pattern=ID (from `loghub patterns`); any other key=value filters metadata (user_id=42).\n\n\
 Examples:\n  loghub query q=timeout level=error since=1h\n  \
 loghub query service=shop --output ndjson --limit 0 | jq .\n  loghub query payment failed --since 2h"
     )]
     Query(QueryArgs),
+    /// The log's message templates, most frequent first, with a trend (SPEC §10)
+    #[command(
+        after_help = "Templates are mined at ingest from whole lines: numbers, times, ids, hex, IPs, \
+paths, hosts and quoted values become <*>. Every id is stable: the same template has the same id \
+in every run and store, and pattern=ID finds its records with query, tail and stats.\n\n\
+Examples:\n  loghub patterns --since 1h\n  loghub patterns level>=warn service=api\n  \
+loghub query pattern=7f3a09c2d1e4b5a6 --since 1h\n  \
+loghub patterns --since 24h --output json | jq '.[] | select(.count > 1000)'"
+    )]
+    Patterns(PatternsArgs),
     /// Aggregate counts by time bucket and level, top services and top errors
     #[command(after_help = "Examples:\n  loghub stats --since 24h\n  \
 loghub stats --since 7d --interval 1d --by service\n  loghub stats service=api --output json")]
@@ -82,7 +119,9 @@ loghub stats --since 7d --interval 1d --by service\n  loghub stats service=api -
     /// Show one request across services, oldest first, with offsets
     #[command(after_help = "Example:\n  loghub trace 4bf92f3577b34da6a3ce929d0e0e4736")]
     Trace(TraceArgs),
-    /// Follow new matching records as they arrive
+    /// Follow new matching records as they arrive. Over HTTP a server that is
+    /// not there (yet) is waited for, with backoff and a line on stderr at most
+    /// every 5 s saying why; a refusal (401, 403, 404) exits 1 with the reason
     #[command(after_help = "Examples:\n  loghub tail --level error\n  \
 loghub tail service=api --since 10m\n  loghub tail --to http://127.0.0.1:8431 --count 10")]
     Tail(TailArgs),
@@ -96,7 +135,9 @@ loghub dlq purge --older-than 7d"
     #[command(after_help = "Examples:\n  loghub serve\n  \
 loghub serve --listen 0.0.0.0:8431 --api-key \"$KEY\" --key write:\"$SHIPPER_KEY\" --retention 14d")]
     Serve(ServeArgs),
-    /// Print the resolved configuration (secrets masked)
+    /// Print the resolved configuration (secrets masked); `config path`, `config init`
+    #[command(after_help = "Examples:\n  loghub config\n  loghub config path\n  \
+loghub config init      # a commented starter file\n  loghub --profile prod config --json")]
     Config(ConfigArgs),
     /// Manage a ClickHouse target (create its schema)
     #[command(
@@ -227,6 +268,36 @@ pub struct SendArgs {
     /// Write the end-of-run summary as JSON to this file
     #[arg(long, value_name = "FILE")]
     pub stats_json: Option<PathBuf>,
+    #[command(flatten)]
+    pub follow: FollowArgs,
+}
+
+/// `send --follow`: follow files like an agent (SPEC §9).
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Following files")]
+pub struct FollowArgs {
+    /// Keep following the FILEs (paths, or quoted globs expanded by loghub) as they grow, appear and rotate, until SIGINT/SIGTERM; checkpoints move only past delivered or spooled records
+    #[arg(long, short = 'F')]
+    pub follow: bool,
+    /// Where files found at start without a checkpoint are read from (files that appear later are read from their beginning)
+    #[arg(long, value_enum, default_value_t = StartAt::Beginning, requires = "follow")]
+    pub start_at: StartAt,
+    /// Checkpoint directory (default: <data dir>/loghub/follow; one subdirectory per target)
+    #[arg(long, value_name = "DIR", requires = "follow")]
+    pub state_dir: Option<PathBuf>,
+    /// Open file handles kept at most; idle files beyond are opened again when they grow
+    #[arg(long, default_value_t = 512, value_name = "N", requires = "follow")]
+    pub max_open_files: usize,
+    /// Look for changes every second instead of using inotify
+    #[arg(long, requires = "follow")]
+    pub poll: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum StartAt {
+    #[default]
+    Beginning,
+    End,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -252,14 +323,14 @@ pub struct FilterArgs {
     /// Host filter (comma list)
     #[arg(long)]
     pub host: Option<String>,
-    /// From this time: 15m, 2h, 7d, or a time
-    #[arg(long)]
+    /// From this time: 15m, 2h, 7d, "2 hours ago", -1h, today, yesterday, or a time
+    #[arg(long, allow_hyphen_values = true)]
     pub since: Option<String>,
-    /// Up to this time
-    #[arg(long)]
+    /// Up to this time (the same forms)
+    #[arg(long, allow_hyphen_values = true)]
     pub until: Option<String>,
-    /// Full-text search
-    #[arg(long = "q", value_name = "TEXT")]
+    /// Full-text search (the term form is q=TEXT)
+    #[arg(long = "text", alias = "q", value_name = "TEXT")]
     pub q: Option<String>,
 }
 
@@ -267,10 +338,29 @@ pub struct FilterArgs {
 pub struct QueryArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
-    /// How many records in all (0 = all, streamed)
-    #[arg(long)]
+    /// How many records in all (0 = all) [default: 100]. Above 1000 the
+    /// target sends one stream, written out as it arrives, in bounded memory
+    #[arg(long, short = 'n', value_name = "N")]
     pub limit: Option<usize>,
+    /// Oldest first (the newest N records, in the order they happened)
+    #[arg(long, short = 'r')]
+    pub reverse: bool,
+    /// Do not page the output on a terminal ($PAGER, else `less -FRX`)
+    #[arg(long)]
+    pub no_pager: bool,
     /// Output format (default: table on a terminal, ndjson when piped)
+    #[arg(long, short, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct PatternsArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// How many templates to show (0 = all)
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Output format: table (default on a terminal), json (one array) or ndjson
     #[arg(long, short, value_enum)]
     pub output: Option<OutputFormat>,
 }
@@ -294,9 +384,17 @@ pub struct StatsArgs {
     /// How many top services and top errors to show
     #[arg(long, default_value_t = 10)]
     pub top: usize,
-    /// Output format (table or json)
+    /// Output format: table, json (pretty) or ndjson (one line) [default: table on a terminal, json when piped]
     #[arg(long, short, value_enum)]
-    pub output: Option<OutputFormat>,
+    pub output: Option<StatsOutput>,
+}
+
+/// What `stats` can print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatsOutput {
+    Table,
+    Json,
+    Ndjson,
 }
 
 #[derive(Debug, Args)]
@@ -359,14 +457,19 @@ pub enum DlqCommand {
         #[arg(long)]
         max_retries: Option<u32>,
     },
-    /// Delete spooled batches
+    /// Delete spooled batches: those older than --older-than, or --all
+    #[command(after_help = "Examples:\n  loghub dlq purge --older-than 7d\n  \
+loghub dlq purge --all --dry-run     # what would go\n  loghub dlq purge --all")]
     Purge {
         /// Only files older than this (7d, 12h …)
         #[arg(long, value_name = "DURATION")]
         older_than: Option<String>,
-        /// Also purge rejected/ and corrupt/
+        /// Every file, also in rejected/ and corrupt/ (with --older-than: only the older ones there too)
         #[arg(long)]
         all: bool,
+        /// Say what would be deleted, delete nothing
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -384,10 +487,10 @@ pub struct ServeArgs {
     /// File with one key per line (`full:KEY` or `write:KEY`)
     #[arg(long, value_name = "FILE")]
     pub keys_file: Option<PathBuf>,
-    /// Delete records older than this
-    #[arg(long, default_value = "7d", value_name = "DURATION")]
-    pub retention: String,
-    /// Keep the store under this size (oldest records go first)
+    /// Delete records older than this, by their time (default: keep everything). On ClickHouse it becomes the table's TTL
+    #[arg(long, value_name = "DURATION")]
+    pub retention: Option<String>,
+    /// Keep the store under this size, oldest records first (embedded store only)
     #[arg(long, value_name = "SIZE")]
     pub max_store_size: Option<String>,
     /// Largest request body, before and after decompression
@@ -406,6 +509,16 @@ pub struct ConfigArgs {
     /// Print as JSON
     #[arg(long)]
     pub json: bool,
+    #[command(subcommand)]
+    pub command: Option<ConfigCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print where the config file is looked for (--config, LOGHUB_CONFIG, else the default)
+    Path,
+    /// Write a commented starter config file there (never over an existing one)
+    Init,
 }
 
 #[derive(Debug, Args)]
@@ -421,6 +534,9 @@ pub enum ClickhouseCommand {
         /// Create them ON CLUSTER: ReplicatedMergeTree shards behind a Distributed table
         #[arg(long, value_name = "NAME")]
         cluster: Option<String>,
+        /// Give the table a TTL: ClickHouse deletes rows older than this as it merges (19.6+)
+        #[arg(long, value_name = "DURATION")]
+        retention: Option<String>,
     },
 }
 
@@ -439,5 +555,6 @@ mod tests {
     #[test]
     fn clap_tree_is_valid() {
         Cli::command().debug_assert();
+        command().debug_assert();
     }
 }

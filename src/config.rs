@@ -227,6 +227,36 @@ pub fn parse_duration(s: &str) -> Result<Duration> {
         .with_context(|| format!("invalid duration '{s}' (examples: 250ms, 30s, 5m, 2h, 7d)"))
 }
 
+/// `; did you mean `url`?` for toml's "unknown field `urll`, expected one
+/// of `url`, …" when one known key is close to the unknown one.
+fn did_you_mean(msg: &str) -> String {
+    let Some(rest) = msg.strip_prefix("unknown field `") else {
+        return String::new();
+    };
+    let Some((unknown, expected)) = rest.split_once('`') else {
+        return String::new();
+    };
+    expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|k| (strsim::jaro_winkler(unknown, k), k))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map_or(String::new(), |(_, k)| {
+            format!("\nhint: did you mean `{k}`?")
+        })
+}
+
+/// Where the config file is looked for: `--config`, `LOGHUB_CONFIG`, else
+/// the default path.
+pub fn config_path(explicit: Option<&Path>) -> Option<PathBuf> {
+    explicit
+        .map(Path::to_path_buf)
+        .or_else(|| env("LOGHUB_CONFIG").map(PathBuf::from))
+        .or_else(default_config_path)
+}
+
 /// Loads the config file: an explicit path must exist; the default one may not.
 pub fn load_file(explicit: Option<&Path>) -> Result<(Option<PathBuf>, FileConfig)> {
     let (path, must) = match explicit {
@@ -252,9 +282,10 @@ pub fn load_file(explicit: Option<&Path>) -> Result<(Option<PathBuf>, FileConfig
             text[..s.start.min(text.len())].matches('\n').count() + 1
         });
         anyhow::anyhow!(
-            "config file {} line {line}: {}",
+            "config file {} line {line}: {}{}",
             path.display(),
-            e.message().trim()
+            e.message().trim(),
+            did_you_mean(e.message())
         )
     })?;
     Ok((Some(path), file))
@@ -295,6 +326,27 @@ impl Config {
             ("local".to_string(), "default")
         };
         let parsed_target = Target::parse(&target)?;
+        // A bad zone is the file's (or the env's) fault, said where it is set.
+        let timezone = match env("LOGHUB_TIMEZONE") {
+            Some(z) => {
+                crate::parse::Zone::parse(&z)
+                    .map_err(|e| anyhow::anyhow!("LOGHUB_TIMEZONE: {e}"))?;
+                Some(z)
+            }
+            None => {
+                if let Some(z) = &p.timezone {
+                    crate::parse::Zone::parse(z).map_err(|e| {
+                        anyhow::anyhow!(
+                            "config file {}: timezone: {e}",
+                            config_file
+                                .as_ref()
+                                .map_or("?".into(), |p| p.display().to_string())
+                        )
+                    })?;
+                }
+                p.timezone.clone()
+            }
+        };
 
         let mut d = DeliveryConfig::default();
         if let Some(b) = &p.batch {
@@ -365,7 +417,7 @@ impl Config {
             environment: env("LOGHUB_ENV").or(p.environment),
             tags,
             dlq_dir,
-            timezone: env("LOGHUB_TIMEZONE").or(p.timezone),
+            timezone,
             profile: profile_name,
             config_file,
             delivery: d,

@@ -3,8 +3,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use loghub::cli::Cli;
 use loghub::exit::{self, Exit};
 
 /// jemalloc rather than glibc's malloc: records are many small allocations
@@ -30,8 +28,8 @@ struct MallocConf(*const std::ffi::c_char);
 unsafe impl Sync for MallocConf {}
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_logging(cli.global.verbose);
+    let cli = loghub::cli::parse();
+    init_logging(cli.global.verbose, cli.global.color);
     match loghub::cmd::run(cli) {
         Ok(code) => code.into(),
         Err(err) if exit::has_io_error(&err, std::io::ErrorKind::BrokenPipe) => Exit::Ok.into(),
@@ -54,7 +52,7 @@ fn chain(err: &anyhow::Error) -> String {
     parts.join(": ")
 }
 
-fn init_logging(verbose: u8) {
+fn init_logging(verbose: u8, color: loghub::cli::ColorChoice) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
         // The SSE client logs each failed reconnect at warn; `tail` already
@@ -64,9 +62,11 @@ fn init_logging(verbose: u8) {
         _ => "loghub=debug,info",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let colour = loghub::output::diag::stderr_colour(color);
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
+        .with_ansi(colour)
+        .event_format(loghub::output::diag::Diag { colour })
         .init();
 }

@@ -120,6 +120,8 @@ pub struct Record {
     pub trace_id: Option<String>,
     pub span_id: Option<String>,
     pub metadata: Map<String, Value>,
+    /// The record's pattern (SPEC §10), as a store that mined it reports it.
+    pub pattern: Option<crate::pattern::PatternId>,
 }
 
 /// Formats microseconds as RFC 3339 UTC with exactly six fractional digits.
@@ -341,6 +343,17 @@ impl Record {
     /// same bytes as its `Serialize` form, written directly because every
     /// shipped record goes through here.
     pub fn write_json(&self, out: &mut Vec<u8>) {
+        self.write_json_keys(out, b",\"traceId\":", b",\"spanId\":");
+    }
+
+    /// The record as the CLI prints it (`query`, `trace`, `tail` with
+    /// `--output json|ndjson`): SPEC §2's snake_case `trace_id` and
+    /// `span_id`, like every other field. (The HTTP API keeps `traceId`.)
+    pub fn write_cli_json(&self, out: &mut Vec<u8>) {
+        self.write_json_keys(out, b",\"trace_id\":", b",\"span_id\":");
+    }
+
+    fn write_json_keys(&self, out: &mut Vec<u8>, trace_key: &[u8], span_key: &[u8]) {
         out.reserve(self.approx_size());
         out.push(b'{');
         if let Some(id) = self.id {
@@ -361,12 +374,17 @@ impl Record {
         out.extend_from_slice(b",\"metadata\":");
         write_json_map(out, &self.metadata);
         if let Some(t) = &self.trace_id {
-            out.extend_from_slice(b",\"traceId\":");
+            out.extend_from_slice(trace_key);
             write_json_str(out, t);
         }
         if let Some(t) = &self.span_id {
-            out.extend_from_slice(b",\"spanId\":");
+            out.extend_from_slice(span_key);
             write_json_str(out, t);
+        }
+        if let Some(p) = self.pattern {
+            out.extend_from_slice(b",\"pattern\":\"");
+            out.extend_from_slice(p.to_string().as_bytes());
+            out.push(b'"');
         }
         out.push(b'}');
     }
@@ -414,6 +432,7 @@ impl Record {
 impl Serialize for Record {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let n = 6
+            + usize::from(self.pattern.is_some())
             + usize::from(self.id.is_some())
             + usize::from(self.trace_id.is_some())
             + usize::from(self.span_id.is_some());
@@ -432,6 +451,9 @@ impl Serialize for Record {
         }
         if let Some(t) = &self.span_id {
             m.serialize_entry("spanId", t)?;
+        }
+        if let Some(p) = self.pattern {
+            m.serialize_entry("pattern", &p.to_string())?;
         }
         m.end()
     }
@@ -458,6 +480,8 @@ struct Wire {
     #[serde(default, alias = "span_id")]
     #[serde(rename = "spanId")]
     span_id: Option<String>,
+    #[serde(default)]
+    pattern: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for Record {
@@ -475,6 +499,10 @@ impl<'de> Deserialize<'de> for Record {
             trace_id: w.trace_id,
             span_id: w.span_id,
             metadata: w.metadata,
+            pattern: w
+                .pattern
+                .as_deref()
+                .and_then(crate::pattern::PatternId::parse),
         })
     }
 }
@@ -488,6 +516,7 @@ mod tests {
         let mut metadata = Map::new();
         metadata.insert("user_id".into(), Value::from(42));
         let r = Record {
+            pattern: None,
             id: Some(7),
             time: 1_700_000_000_123_456,
             level: Level::Error,
@@ -519,6 +548,7 @@ mod tests {
             serde_json::json!({"b": [1, u64::MAX, null, true, false, 0.1, {"x": []}], "a": {}}),
         );
         let mut r = Record {
+            pattern: None,
             id: Some(-3),
             time: -1,
             level: Level::Critical,

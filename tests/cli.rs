@@ -100,14 +100,21 @@ fn a_config_with_an_unknown_key_is_a_clear_error() {
     let e = stderr(&o);
     assert!(e.starts_with("loghub: error: config file"), "{e}");
     assert!(e.contains("unknown field `urll`"), "{e}");
-    assert_eq!(e.lines().count(), 1, "{e}");
+    // One line of error, one of hint (issue 16).
+    assert_eq!(e.lines().count(), 2, "{e}");
+    assert_eq!(e.lines().nth(1), Some("hint: did you mean `url`?"), "{e}");
 }
 
 #[test]
 fn bad_targets_and_flags_are_usage_errors() {
     let sb = Sandbox::new();
     let o = sb.run(&["send", "--to", "example.com:80"], b"x\n");
-    assert_code(&o, 1);
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("did you mean http://example.com:80?"),
+        "{}",
+        stderr(&o)
+    );
     assert!(
         stderr(&o).contains("unknown target 'example.com:80'"),
         "{}",

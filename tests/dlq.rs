@@ -20,6 +20,7 @@ use loghub::record::Record;
 
 fn record(msg: &str) -> Record {
     Record {
+        pattern: None,
         time: 1_700_000_000_000_000,
         service: "api".into(),
         host: "h1".into(),
@@ -120,7 +121,7 @@ fn replay_keeps_failures_with_attempts_and_exits_3() {
     assert_code(&table, 0);
     let t = stdout(&table);
     assert!(t.contains("2 files, 20 records"), "{t}");
-    assert!(t.contains("last error"), "{t}");
+    assert!(t.contains("LAST ERROR"), "{t}");
 }
 
 #[test]

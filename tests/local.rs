@@ -314,7 +314,7 @@ fn a_store_slower_than_the_input_gets_backpressure_not_the_dlq() {
     );
     assert_code(&o, 0);
     assert!(
-        stderr(&o).contains("sent 60000 of 60000 records"),
+        stderr(&o).contains("sent 60,000 of 60,000 records"),
         "{}",
         stderr(&o)
     );

@@ -128,7 +128,7 @@ fn logfmt_lines() {
     );
     assert_eq!(field(&r[0], "message"), "server started");
     assert_eq!(field(&r[0], "service"), "gateway");
-    assert_eq!(r[0]["metadata"]["port"], "8080");
+    assert_eq!(r[0]["metadata"]["port"], 8080);
     assert_eq!(r[1]["metadata"]["upstream"], "http://10.0.0.1:9000");
     assert_eq!(r[1]["metadata"]["token"], "[REDACTED]");
     assert_eq!(field(&r[2], "level"), "error");

@@ -249,14 +249,14 @@ fn logtide_sdk_ingests_streams_and_reads_back() {
     let signed_in = &logs["user signed in"];
     assert_eq!(signed_in["metadata"]["user_id"], json!(42));
     assert_eq!(signed_in["metadata"]["plan"], json!("pro"));
-    assert_eq!(signed_in["traceId"], trace);
-    assert_eq!(signed_in["spanId"], json!("00f067aa0ba902b7"));
+    assert_eq!(signed_in["trace_id"], trace);
+    assert_eq!(signed_in["span_id"], json!("00f067aa0ba902b7"));
     assert_eq!(logs["cache warmed"]["metadata"]["entries"], json!(12));
-    assert_eq!(logs["cache warmed"].get("traceId"), None);
+    assert_eq!(logs["cache warmed"].get("trace_id"), None);
     assert_eq!(logs["slow query"]["metadata"]["duration_ms"], json!(1234.5));
     assert_eq!(logs["disk full"]["metadata"]["mount"], json!("/var"));
     let failed = &logs["lookup failed"];
-    assert_eq!(failed["traceId"], trace);
+    assert_eq!(failed["trace_id"], trace);
     let exception = &failed["metadata"]["exception"];
     assert_eq!(exception["type"], json!("KeyError"));
     assert!(
@@ -276,8 +276,19 @@ fn logtide_sdk_ingests_streams_and_reads_back() {
     // record once, in order, as the store has it.
     let streamed = out["streamed"].as_array().unwrap();
     assert_eq!(ids(streamed), stored_ids);
+    // The HTTP API keeps LogTide's keys; the CLI prints the record's own.
+    let api_form = |r: &Value| -> Value {
+        let mut r = r.clone();
+        let o = r.as_object_mut().unwrap();
+        for (cli, api) in [("trace_id", "traceId"), ("span_id", "spanId")] {
+            if let Some(v) = o.remove(cli) {
+                o.insert(api.into(), v);
+            }
+        }
+        r
+    };
     for (s, r) in streamed.iter().zip(&stored) {
-        assert_eq!(s, *r);
+        assert_eq!(*s, api_form(r));
     }
     assert_eq!(requests_ok(&metrics(&srv), "/api/v1/logs/stream"), 1);
 
@@ -334,10 +345,10 @@ fn tracehub_sdk_gzip_array_maps_levels_extra_and_errors() {
     assert_eq!(signed_in["metadata"]["plan"], json!("pro"));
     assert_eq!(signed_in["metadata"]["module"], json!("auth"));
     assert_eq!(
-        signed_in["traceId"],
+        signed_in["trace_id"],
         json!("4bf92f3577b34da6a3ce929d0e0e4736")
     );
-    assert_eq!(logs["slow query"].get("traceId"), None);
+    assert_eq!(logs["slow query"].get("trace_id"), None);
     assert_eq!(logs["disk full"]["metadata"]["mount"], json!("/var"));
     let failed = &logs["lookup failed"]["metadata"];
     assert_eq!(failed["error_type"], json!("KeyError"));

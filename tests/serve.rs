@@ -803,3 +803,118 @@ async fn tail_over_http_reconnects_and_neither_loses_nor_repeats() {
         common::stderr(&out)
     );
 }
+
+/// `time` of a record `ago` before now, RFC 3339.
+fn ago(ago: chrono::Duration) -> String {
+    (chrono::Utc::now() - ago).to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// Every message in the store at `store`, read with the real binary.
+fn stored_messages(sb: &Sandbox, store: &std::path::Path) -> Vec<String> {
+    let to = format!("local:{}", store.display());
+    let o = sb.run(
+        &["query", "--to", &to, "--limit", "0", "--output", "ndjson"],
+        b"",
+    );
+    common::assert_code(&o, 0);
+    common::ndjson(&o)
+        .iter()
+        .map(|r| r["message"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Polls `cond` on the store's messages until it holds or 30 s pass.
+fn wait_for_store(sb: &Sandbox, what: &str, cond: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = stored_messages(sb, &sb.store());
+        if cond(&got) {
+            return got;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}; the store holds {} records",
+            got.len()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn serve_retention_deletes_records_older_than_the_window() {
+    let sb = Sandbox::new();
+    let mut input = String::new();
+    for i in 0..40 {
+        let old = ago(chrono::Duration::days(30) - chrono::Duration::seconds(i));
+        let new = ago(chrono::Duration::hours(1) - chrono::Duration::seconds(i));
+        input += &format!("{{\"time\":\"{old}\",\"message\":\"old {i}\"}}\n");
+        input += &format!("{{\"time\":\"{new}\",\"message\":\"new {i}\"}}\n");
+    }
+    let to = format!("local:{}", sb.store().display());
+    common::assert_code(&sb.run(&["send", "--to", &to, "-q"], input.as_bytes()), 0);
+    assert_eq!(stored_messages(&sb, &sb.store()).len(), 80);
+
+    let _srv = Server::start(&sb, sb.store(), &["--retention", "7d"]);
+    let mut left = wait_for_store(&sb, "records 30 days old were never deleted", |m| {
+        !m.iter().any(|m| m.starts_with("old "))
+    });
+    left.sort();
+    let mut want: Vec<String> = (0..40).map(|i| format!("new {i}")).collect();
+    want.sort();
+    assert_eq!(left, want, "records inside the window stay");
+}
+
+#[test]
+fn serve_max_store_size_deletes_the_oldest_records_first() {
+    let sb = Sandbox::new();
+    let n = 6000;
+    let mut input = String::new();
+    for i in 0..n {
+        // Oldest first: record i is (n - i) minutes old.
+        let t = ago(chrono::Duration::minutes(n - i));
+        input += &format!(
+            "{{\"time\":\"{t}\",\"message\":\"record {i} with some text to take space {}\"}}\n",
+            i * 7919
+        );
+    }
+    let to = format!("local:{}", sb.store().display());
+    common::assert_code(&sb.run(&["send", "--to", &to, "-q"], input.as_bytes()), 0);
+    let size = std::fs::metadata(sb.store()).unwrap().len();
+    let limit = (size / 3).to_string();
+
+    let _srv = Server::start(
+        &sb,
+        sb.store(),
+        &["--retention", "off", "--max-store-size", &limit],
+    );
+    let left = wait_for_store(&sb, "the store was never cut to its size", |m| {
+        m.len() < n as usize / 2
+    });
+    let index = |m: &String| -> i64 { m.split(' ').nth(1).unwrap().parse().unwrap() };
+    let oldest_kept = left.iter().map(index).min().unwrap();
+    assert_eq!(
+        left.len() as i64,
+        n - oldest_kept,
+        "what is left is exactly the newest records"
+    );
+}
+
+#[test]
+fn serve_refuses_a_limit_the_store_cannot_apply() {
+    let sb = Sandbox::new();
+    let o = sb.run(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--store",
+            "clickhouse://default@127.0.0.1:1/nowhere",
+            "--max-store-size",
+            "1GiB",
+        ],
+        b"",
+    );
+    common::assert_code(&o, 2);
+    let e = common::stderr(&o);
+    assert!(e.contains("--max-store-size cannot be applied"), "{e}");
+}

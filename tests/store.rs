@@ -21,6 +21,7 @@ const MIN: Micros = 60_000_000;
 
 fn rec(time: Micros, level: Level, service: &str, host: &str, message: &str) -> Record {
     Record {
+        pattern: None,
         id: None,
         time,
         level,

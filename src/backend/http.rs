@@ -16,7 +16,10 @@ use async_trait::async_trait;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 
-use super::{Backend, Batch, DeliveryError, IngestOutcome, OpenOptions, RecordStream, TailStart};
+use super::{
+    Backend, Batch, DeliveryError, IngestOutcome, OpenOptions, RecordStream, RetentionAbility,
+    RetentionPolicy, TailStart,
+};
 use crate::config::Compression;
 use crate::query::{Query, QueryPage, Stats, StatsQuery};
 use crate::record::Record;
@@ -62,6 +65,25 @@ impl HttpBackend {
             host,
             retry_bodies: Default::default(),
         })
+    }
+
+    /// The `Accept-Encoding` of a streamed read: the configured compression.
+    pub(crate) fn accept_encoding(&self) -> Option<&'static str> {
+        match self.compression {
+            Compression::Gzip => Some("gzip"),
+            Compression::Zstd => Some("zstd"),
+            Compression::None => None,
+        }
+    }
+
+    /// Another client for the same server, with the same options.
+    pub(crate) fn reopen(&self) -> Result<HttpBackend> {
+        let opts = OpenOptions {
+            api_key: self.api_key.clone(),
+            compression: Some(self.compression),
+            timeout: Some(self.timeout),
+        };
+        HttpBackend::new(&self.base, &opts)
     }
 
     /// Maps a failed request (no response) to a delivery error naming the host.
@@ -331,6 +353,15 @@ impl Backend for HttpBackend {
         self.base.clone()
     }
 
+    // The server behind it applies its own retention.
+    fn retention(&self) -> RetentionAbility {
+        RetentionAbility::default()
+    }
+
+    async fn retain(&self, _policy: &RetentionPolicy) -> Result<u64> {
+        Err(super::no_retention(&self.describe()))
+    }
+
     async fn ingest(&self, batch: &Batch) -> Result<IngestOutcome, DeliveryError> {
         let cached = self
             .retry_bodies
@@ -402,6 +433,14 @@ impl Backend for HttpBackend {
 
     async fn query(&self, q: &Query, cursor: Option<&str>, limit: usize) -> Result<QueryPage> {
         self.http_query(q, cursor, limit).await
+    }
+
+    async fn patterns(&self, q: &Query, limit: usize) -> Result<Vec<crate::query::PatternRow>> {
+        self.http_patterns(q, limit).await
+    }
+
+    async fn export(&self, q: &Query, limit: Option<usize>) -> Result<RecordStream> {
+        self.http_export(q, limit).await
     }
 
     async fn stats(&self, q: &StatsQuery) -> Result<Stats> {

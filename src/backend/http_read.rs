@@ -22,6 +22,9 @@ use super::{RecordStream, TailStart};
 use crate::query::{Bucket, Query, QueryPage, Stats, StatsQuery, TopError};
 use crate::record::{Level, Record, format_time, parse_rfc3339};
 
+/// The longest an export may take.
+const EXPORT_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// The server's page-size cap.
 const MAX_LIMIT: usize = 1000;
 
@@ -44,11 +47,18 @@ pub(crate) fn query_params(q: &Query) -> Vec<(String, String)> {
     if let Some(t) = &q.trace_id {
         add("traceId", t.clone());
     }
+    if let Some(t) = &q.trace_prefix {
+        add("trace_prefix", t.clone());
+    }
     if let Some(s) = q.since {
         add("from", format_time(s));
     }
     if let Some(u) = q.until {
         add("to", format_time(u));
+    }
+    if !q.patterns.is_empty() {
+        let ids: Vec<String> = q.patterns.iter().map(ToString::to_string).collect();
+        add("pattern", ids.join(","));
     }
     if !q.metadata.is_empty() {
         let list: Vec<Value> = q
@@ -57,6 +67,14 @@ pub(crate) fn query_params(q: &Query) -> Vec<(String, String)> {
             .map(|(k, v)| serde_json::json!({"key": k, "value": v}))
             .collect();
         add("metadata_filters", Value::Array(list).to_string());
+    }
+    if !q.compare.is_empty() {
+        let list: Vec<Value> = q
+            .compare
+            .iter()
+            .map(|c| serde_json::json!({"key": c.key, "op": c.op.as_str(), "value": c.value}))
+            .collect();
+        add("metadata_compare", Value::Array(list).to_string());
     }
     p
 }
@@ -67,38 +85,91 @@ impl HttpBackend {
             .with_context(|| format!("invalid server URL {}", self.base))
     }
 
-    /// GETs a JSON answer, turning error answers into clear messages.
-    async fn get_json(&self, url: reqwest::Url) -> Result<Value> {
-        let mut req = self.client.get(url.clone());
+    /// GETs `url` (with the API key), answering whatever the server said.
+    async fn get(
+        &self,
+        url: reqwest::Url,
+        timeout: Duration,
+        accept_encoding: Option<&str>,
+    ) -> Result<reqwest::Response> {
+        let mut req = self.client.get(url);
         if let Some(k) = &self.api_key {
             req = req.header("X-API-Key", k);
         }
-        let resp = req
-            .timeout(Duration::from_secs(60))
+        if let Some(e) = accept_encoding {
+            req = req.header(reqwest::header::ACCEPT_ENCODING, e);
+        }
+        req.timeout(timeout)
             .send()
             .await
-            .with_context(|| format!("connecting to {}", self.base))?;
+            .map_err(|e| read_error(&e, &self.base))
+    }
+
+    /// The error for an answer that is not a success, with a hint where one
+    /// helps.
+    async fn refusal(&self, resp: reqwest::Response) -> anyhow::Error {
         let status = resp.status();
+        let body = resp.bytes().await.unwrap_or_default();
+        let msg = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| v.get("message").and_then(Value::as_str).map(String::from))
+            .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(300).collect());
+        let hint = match status.as_u16() {
+            401 => {
+                "\nhint: set the server's API key with --api-key, LOGHUB_API_KEY or the config file"
+            }
+            403 => "\nhint: reading needs a full key, not a write-only one",
+            _ => "",
+        };
+        anyhow!("{} answered {status}: {msg}{hint}", self.base)
+    }
+
+    /// GETs a JSON answer, turning error answers into clear messages.
+    async fn get_json(&self, url: reqwest::Url) -> Result<Value> {
+        let resp = self.get(url, Duration::from_secs(60), None).await?;
+        if !resp.status().is_success() {
+            return Err(self.refusal(resp).await);
+        }
         let body = resp
             .bytes()
             .await
             .with_context(|| format!("reading the answer of {}", self.base))?;
-        if !status.is_success() {
-            let msg = serde_json::from_slice::<Value>(&body)
-                .ok()
-                .and_then(|v| v.get("message").and_then(Value::as_str).map(String::from))
-                .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(300).collect());
-            let hint = match status.as_u16() {
-                401 => {
-                    "\nhint: set the server's API key with --api-key, LOGHUB_API_KEY or the config file"
-                }
-                403 => "\nhint: reading needs a full key, not a write-only one",
-                _ => "",
-            };
-            bail!("{} answered {status}: {msg}{hint}", self.base);
-        }
         serde_json::from_slice(&body)
             .with_context(|| format!("{} answered with invalid JSON", self.base))
+    }
+
+    /// Every match as one NDJSON answer of the export route, read as it
+    /// arrives; a server without the route (404) is read by cursor pages.
+    pub(crate) async fn http_export(
+        &self,
+        q: &Query,
+        limit: Option<usize>,
+    ) -> Result<RecordStream> {
+        let mut url = self.url("/api/v1/logs/export")?;
+        {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in query_params(q) {
+                pairs.append_pair(&k, &v);
+            }
+            if let Some(n) = limit {
+                pairs.append_pair("limit", &n.to_string());
+            }
+        }
+        // No deadline for the whole answer (an export takes as long as it
+        // takes); a silent body is caught by the stream's idle timeout.
+        let resp = self
+            .get(url, EXPORT_TIMEOUT, self.accept_encoding())
+            .await?;
+        if resp.status() == reqwest::StatusCode::NOT_FOUND {
+            let again: std::sync::Arc<dyn super::Backend> = std::sync::Arc::new(self.reopen()?);
+            return Ok(super::paged(again, q.clone(), limit));
+        }
+        if !resp.status().is_success() {
+            return Err(self.refusal(resp).await);
+        }
+        super::ndjson_stream::records(resp, self.base.clone(), |line| {
+            Ok(serde_json::from_slice(line)?)
+        })
     }
 
     pub(crate) async fn http_query(
@@ -146,6 +217,25 @@ impl HttpBackend {
         stats_from_json(&v).with_context(|| format!("reading the stats of {}", self.base))
     }
 
+    /// `GET /api/v1/patterns`.
+    pub(crate) async fn http_patterns(
+        &self,
+        q: &Query,
+        limit: usize,
+    ) -> Result<Vec<crate::query::PatternRow>> {
+        let mut url = self.url("/api/v1/patterns")?;
+        {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in query_params(q) {
+                pairs.append_pair(&k, &v);
+            }
+            pairs.append_pair("limit", &limit.to_string());
+        }
+        let v = self.get_json(url).await?;
+        serde_json::from_value(v.get("patterns").cloned().unwrap_or_default())
+            .with_context(|| format!("{} answered with invalid patterns", self.base))
+    }
+
     pub(crate) async fn http_trace(&self, trace_id: &str) -> Result<Vec<Record>> {
         let mut url = self.url("/api/v1/logs/trace")?;
         url.path_segments_mut()
@@ -169,29 +259,61 @@ impl HttpBackend {
                 pairs.append_pair(&k, &v);
             }
         }
-        let mut builder = es::ClientBuilder::for_url(url.as_str())
-            .map_err(|e| anyhow!("invalid stream URL: {e}"))?
-            .reconnect(
-                es::ReconnectOptions::reconnect(true)
-                    .retry_initial(false)
-                    .delay(Duration::from_millis(250))
-                    .backoff_factor(2)
-                    .delay_max(Duration::from_secs(30))
-                    .build(),
-            );
+        let connector = Connector {
+            url: url.to_string(),
+            api_key: self.api_key.clone(),
+        };
+        let resume = start.after_id.map(|id| id.to_string());
+        // A malformed URL or key fails here, before anything is streamed.
+        let client = connector.connect(resume.as_deref())?;
+        let state = TailState {
+            events: client.stream(),
+            _client: client,
+            connector,
+            resume,
+            last_id: start.after_id.unwrap_or(i64::MIN),
+            base: self.base.clone(),
+            done: false,
+            said: None,
+            delay: FIRST_DELAY,
+        };
+        Ok(futures::stream::unfold(state, TailState::next).boxed())
+    }
+}
+
+/// The first wait before connecting again; it doubles up to [`MAX_DELAY`]
+/// and starts over once a connection is made.
+const FIRST_DELAY: Duration = Duration::from_millis(250);
+const MAX_DELAY: Duration = Duration::from_secs(30);
+/// At most one "cannot reach … retrying" line this often.
+const SAY_EVERY: Duration = Duration::from_secs(5);
+
+/// Makes SSE clients for one stream URL. Each connection is a client of its
+/// own, made here: reconnecting ourselves (rather than inside the client,
+/// which retries silently) is how `tail` can say why it is waiting.
+struct Connector {
+    url: String,
+    api_key: Option<String>,
+}
+
+impl Connector {
+    fn connect(&self, last_event_id: Option<&str>) -> Result<Box<dyn es::Client>> {
+        let mut builder = es::ClientBuilder::for_url(&self.url)
+            .map_err(|e| anyhow!("invalid stream URL {}: {e}", self.url))?
+            .reconnect(es::ReconnectOptions::reconnect(false).build());
         if let Some(k) = &self.api_key {
             builder = builder
                 .header("X-API-Key", k)
                 .map_err(|e| anyhow!("invalid API key: {e}"))?;
         }
-        if let Some(id) = start.after_id {
+        if let Some(id) = last_event_id {
             builder = builder.last_event_id(id.to_string());
         }
         let transport = launchdarkly_sdk_transport::HyperTransport::builder()
             .connect_timeout(Duration::from_secs(10))
             // Heartbeats come every 15 s: a silent minute means a dead link.
             .read_timeout(Duration::from_secs(60));
-        let client: Box<dyn es::Client> = if url.scheme() == "https" {
+        Ok(if self.url.starts_with("https:") {
             Box::new(
                 builder.build_with_transport(
                     transport
@@ -207,25 +329,23 @@ impl HttpBackend {
                         .context("setting up the stream's HTTP client")?,
                 ),
             )
-        };
-        let state = TailState {
-            events: client.stream(),
-            _client: client,
-            last_id: start.after_id.unwrap_or(i64::MIN),
-            base: self.base.clone(),
-            done: false,
-        };
-        Ok(futures::stream::unfold(state, TailState::next).boxed())
+        })
     }
 }
 
 struct TailState {
     events: es::BoxStream<es::Result<es::SSE>>,
     _client: Box<dyn es::Client>,
+    connector: Connector,
+    /// The id of the last event seen, sent as `Last-Event-ID` on reconnect.
+    resume: Option<String>,
     /// The last record yielded; anything at or below it is a repeat.
     last_id: i64,
     base: String,
     done: bool,
+    /// When the last "retrying" line was printed.
+    said: Option<std::time::Instant>,
+    delay: Duration,
 }
 
 impl TailState {
@@ -234,8 +354,28 @@ impl TailState {
             return None;
         }
         loop {
-            match self.events.next().await? {
+            let Some(item) = self.events.next().await else {
+                // The connection ended (or never began): wait, then connect
+                // again from the last event seen, until the user stops us.
+                tokio::time::sleep(self.delay).await;
+                self.delay = (self.delay * 2).min(MAX_DELAY);
+                match self.connector.connect(self.resume.as_deref()) {
+                    Ok(c) => {
+                        self.events = c.stream();
+                        self._client = c;
+                    }
+                    Err(e) => {
+                        self.done = true;
+                        return Some((Err(e), self));
+                    }
+                }
+                continue;
+            };
+            match item {
                 Ok(es::SSE::Event(ev)) => {
+                    if ev.id.is_some() {
+                        self.resume.clone_from(&ev.id);
+                    }
                     let v: Value = match serde_json::from_str(&ev.data) {
                         Ok(v) => v,
                         Err(_) => continue,
@@ -267,7 +407,13 @@ impl TailState {
                     }
                     return Some((Ok(r), self));
                 }
-                Ok(es::SSE::Connected(_)) | Ok(es::SSE::Comment(_)) => {}
+                Ok(es::SSE::Connected(_)) => {
+                    if self.said.take().is_some() {
+                        eprintln!("loghub: connected to {}", self.base);
+                    }
+                    self.delay = FIRST_DELAY;
+                }
+                Ok(es::SSE::Comment(_)) => {}
                 Err(es::Error::UnexpectedResponse(resp, _))
                     if (400..500).contains(&resp.status())
                         && !matches!(resp.status(), 408 | 429) =>
@@ -276,6 +422,7 @@ impl TailState {
                     let hint = match resp.status() {
                         401 => " (is the API key right?)",
                         403 => " (reading needs a full key)",
+                        404 => " (is this a loghub server?)",
                         _ => "",
                     };
                     let e = anyhow!(
@@ -285,20 +432,41 @@ impl TailState {
                     );
                     return Some((Err(e), self));
                 }
-                Err(e) if self.last_id == i64::MIN && is_initial(&e) => {
-                    // The first connection failed: nothing to resume, say so.
+                Err(e) if is_initial(&e) => {
                     self.done = true;
                     let e = anyhow!("cannot stream from {}: {e}", self.base);
                     return Some((Err(e), self));
                 }
-                Err(_) => {
-                    // The client reconnects by itself (with backoff and
-                    // Last-Event-ID); tell the user why the output paused.
-                    eprintln!("loghub: reconnecting…");
+                Err(e) => {
+                    // Say why the output paused, but not on every attempt.
+                    if self.said.is_none_or(|t| t.elapsed() >= SAY_EVERY) {
+                        self.said = Some(std::time::Instant::now());
+                        eprintln!(
+                            "loghub: cannot reach {}: {}; retrying…",
+                            self.base,
+                            reason(&e)
+                        );
+                    }
                 }
             }
         }
     }
+}
+
+/// Why a stream attempt failed, down to the root cause (`connection
+/// refused`, `timed out`).
+fn reason(e: &es::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    // es::Error has an inherent `source` (its trait one says nothing).
+    let mut src = e.source();
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !parts.iter().any(|p| p.contains(&t)) {
+            parts.push(t);
+        }
+        src = s.source();
+    }
+    parts.join(": ")
 }
 
 /// Errors the client does not retry on its first connection.
@@ -401,6 +569,42 @@ pub(crate) fn stats_from_json(v: &Value) -> Result<Stats> {
     })
 }
 
+/// A request that got no answer, in one line naming the cause (the caller
+/// names the target), with a hint: no URL repeated, no client internals.
+fn read_error(e: &reqwest::Error, base: &str) -> anyhow::Error {
+    let mut root = e.to_string();
+    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = src {
+        root = s.to_string();
+        src = s.source();
+    }
+    let lower = root.to_ascii_lowercase();
+    let plain = base.replacen("https://", "http://", 1);
+    let (cause, hint) = if base.starts_with("https://")
+        && (lower.contains("invalidcontenttype") || lower.contains("corrupt message"))
+    {
+        (
+            "the server does not speak TLS (https://)".to_string(),
+            format!("it answers plain HTTP: use --to {plain}"),
+        )
+    } else if e.is_timeout() {
+        (
+            "no answer in time".to_string(),
+            "is the server overloaded, or the address wrong?".to_string(),
+        )
+    } else if e.is_connect() {
+        let cause = if lower.contains("refused") {
+            "connection refused".to_string()
+        } else {
+            format!("cannot connect: {root}")
+        };
+        (cause, "is `loghub serve` running there?".to_string())
+    } else {
+        (root, "check the URL of --to".to_string())
+    };
+    anyhow::anyhow!("{cause}\nhint: {hint}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -439,9 +643,17 @@ mod tests {
             services: vec!["api".into()],
             hosts: vec!["h1".into(), "h2".into()],
             trace_id: Some("abc".into()),
+            trace_prefix: Some("4bf92f35".into()),
             since: Some(1_700_000_000_000_001),
             until: Some(1_700_000_100_000_000),
             metadata: vec![("user.id".into(), "42".into())],
+            compare: vec![crate::query::MetaCompare {
+                key: "duration_ms".into(),
+                op: crate::query::CmpOp::Ge,
+                value: 1000.5,
+            }],
+
+            patterns: vec![crate::pattern::PatternId(0x7f3a_09c2_d1e4_b5a6)],
             limit: None,
         };
         let back = crate::server::query_from_params(&query_params(&q)).unwrap();

@@ -4,6 +4,7 @@
 //! processes show up; see [`Store::tail_page`] for why polling by id is
 //! gap-free and duplicate-free.
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,13 +13,34 @@ use anyhow::{Context, Result};
 use async_trait::async_trait;
 use futures::StreamExt;
 
-use super::{Backend, Batch, DeliveryError, IngestOutcome, PreEncoded, RecordStream, TailStart};
+use super::{
+    Backend, Batch, DeliveryError, IngestOutcome, PreEncoded, RecordStream, RetentionAbility,
+    RetentionPolicy, TailStart,
+};
 use crate::query::{Query, QueryPage, Stats, StatsQuery};
 use crate::record::{Record, now_micros};
 use crate::store::{Prepared, Store};
 
 /// How often `tail` looks for new records when it has caught up.
 pub const DEFAULT_POLL: Duration = Duration::from_millis(200);
+
+/// Records per message from an export's reading thread to its stream.
+const EXPORT_CHUNK: usize = 256;
+
+/// Chunks an export's reading thread may run ahead of its reader: what
+/// bounds the memory between them.
+const EXPORT_AHEAD: usize = 4;
+
+/// A stream of the records a blocking producer sends in chunks; the producer
+/// runs on the blocking pool and sees its sends fail once the stream is
+/// dropped.
+fn blocking_stream(
+    produce: impl FnOnce(tokio::sync::mpsc::Sender<Result<Vec<Record>>>) + Send + 'static,
+) -> RecordStream {
+    let (tx, rx) = tokio::sync::mpsc::channel(EXPORT_AHEAD);
+    tokio::task::spawn_blocking(move || produce(tx));
+    super::flatten(tokio_stream::wrappers::ReceiverStream::new(rx).boxed())
+}
 
 /// Records per poll or backfill page of `tail`.
 const TAIL_PAGE: usize = 500;
@@ -91,7 +113,7 @@ impl Backend for LocalBackend {
         let pieces = if pieces.len() == batch.pre.len() && covered == batch.records.len() {
             pieces
         } else {
-            vec![Arc::new(Store::prepare(&batch.records))]
+            vec![Arc::new(self.store.prepare(&batch.records))]
         };
         let id = batch.id.clone();
         tokio::task::spawn_blocking(move || store.ingest_prepared(id, pieces))
@@ -100,7 +122,7 @@ impl Backend for LocalBackend {
     }
 
     fn pre_encode(&self, records: &[Record]) -> Option<PreEncoded> {
-        Some(Arc::new(Store::prepare(records)))
+        Some(Arc::new(self.store.prepare(records)))
     }
 
     async fn query(&self, q: &Query, cursor: Option<&str>, limit: usize) -> Result<QueryPage> {
@@ -109,9 +131,46 @@ impl Backend for LocalBackend {
             .await
     }
 
+    async fn export(&self, q: &Query, limit: Option<usize>) -> Result<RecordStream> {
+        let (store, q) = (self.store.clone(), q.clone());
+        Ok(blocking_stream(move |tx| {
+            let mut chunk = Vec::with_capacity(EXPORT_CHUNK);
+            let mut left = limit.unwrap_or(usize::MAX);
+            let mut gone = false;
+            let out = store.export(&q, |r| {
+                chunk.push(r);
+                left -= 1;
+                if chunk.len() == EXPORT_CHUNK || left == 0 {
+                    gone = tx.blocking_send(Ok(std::mem::take(&mut chunk))).is_err();
+                    chunk.reserve(EXPORT_CHUNK);
+                }
+                if gone || left == 0 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            });
+            match out {
+                Ok(()) if !chunk.is_empty() => {
+                    let _ = tx.blocking_send(Ok(chunk));
+                }
+                Ok(()) => {}
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                }
+            }
+        }))
+    }
+
     async fn stats(&self, q: &StatsQuery) -> Result<Stats> {
         let q = q.clone();
         self.read(move |s| s.stats(&q, now_micros())).await
+    }
+
+    async fn patterns(&self, q: &Query, limit: usize) -> Result<Vec<crate::query::PatternRow>> {
+        let q = q.clone();
+        self.read(move |s| s.patterns(&q, limit, crate::record::now_micros()))
+            .await
     }
 
     async fn trace(&self, trace_id: &str) -> Result<Vec<Record>> {
@@ -121,6 +180,19 @@ impl Backend for LocalBackend {
 
     async fn last_id(&self) -> Result<Option<i64>> {
         Ok(Some(self.read(|s| s.last_id()).await?))
+    }
+
+    fn retention(&self) -> RetentionAbility {
+        RetentionAbility {
+            by_age: true,
+            by_size: true,
+        }
+    }
+
+    async fn retain(&self, policy: &RetentionPolicy) -> Result<u64> {
+        let p = *policy;
+        let report = self.read(move |s| s.retain(p.max_age, p.max_bytes)).await?;
+        Ok(report.deleted)
     }
 
     async fn tail(&self, q: &Query, start: TailStart) -> Result<RecordStream> {

@@ -9,6 +9,7 @@ pub mod clickhouse;
 pub mod http;
 mod http_read;
 pub mod local;
+pub(crate) mod ndjson_stream;
 pub mod stdout;
 
 use std::path::PathBuf;
@@ -19,7 +20,7 @@ use anyhow::{Context, Result, bail};
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 
-use crate::query::{Query, QueryPage, Stats, StatsQuery};
+use crate::query::{PatternRow, Query, QueryPage, Stats, StatsQuery};
 use crate::record::{Micros, Record};
 
 /// A batch of records on its way to a target. The id travels as the
@@ -38,6 +39,53 @@ pub struct Batch {
     /// in order; the target checks that they cover every record before
     /// using them (empty: the target does that work in `ingest`).
     pub pre: Vec<PreEncoded>,
+    /// Told when the batch is settled (see [`Receipt`]); shared by the parts
+    /// a batch is split into.
+    pub receipt: Option<Arc<Receipt>>,
+}
+
+/// Reports, once every copy and part of a batch is gone, that the batch is
+/// settled: acknowledged, refused for good, dropped by policy, or durably
+/// spooled. A batch whose records could be kept nowhere (the spool failed,
+/// the output closed) is marked [`Receipt::void`] first, and reports nothing.
+pub struct Receipt {
+    void: std::sync::atomic::AtomicBool,
+    settled: std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+impl Receipt {
+    pub fn new(settled: impl FnOnce() + Send + 'static) -> Arc<Self> {
+        Arc::new(Receipt {
+            void: std::sync::atomic::AtomicBool::new(false),
+            settled: std::sync::Mutex::new(Some(Box::new(settled))),
+        })
+    }
+
+    /// The batch's records were not kept: do not report it settled.
+    pub fn void(&self) {
+        self.void.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Drop for Receipt {
+    fn drop(&mut self) {
+        let f = self
+            .settled
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(f) = f
+            && !self.void.load(std::sync::atomic::Ordering::Relaxed)
+        {
+            f();
+        }
+    }
+}
+
+impl std::fmt::Debug for Receipt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Receipt")
+    }
 }
 
 /// Work a target did on a run of records ahead of delivery, on the send
@@ -52,6 +100,14 @@ impl Batch {
             records,
             ndjson: Vec::new(),
             pre: Vec::new(),
+            receipt: None,
+        }
+    }
+
+    /// The batch's records could be kept nowhere (see [`Receipt::void`]).
+    pub fn void_receipt(&self) {
+        if let Some(r) = &self.receipt {
+            r.void();
         }
     }
 
@@ -147,6 +203,15 @@ pub trait Backend: Send + Sync {
         Err(unsupported(&self.describe(), "query"))
     }
 
+    /// Every match of `q`, newest first, at most `limit` of them (`None`:
+    /// all), as one stream read in one pass: what `query --limit 0` and
+    /// large limits use instead of cursor pages. Memory stays bounded
+    /// whatever the result; dropping the stream stops the read.
+    async fn export(&self, q: &Query, limit: Option<usize>) -> Result<RecordStream> {
+        let _ = (q, limit);
+        Err(unsupported(&self.describe(), "query"))
+    }
+
     /// Aggregated counts.
     async fn stats(&self, q: &StatsQuery) -> Result<Stats> {
         let _ = q;
@@ -154,6 +219,13 @@ pub trait Backend: Send + Sync {
     }
 
     /// Every record of one trace, oldest first.
+    /// The templates of the records matching `q`, most frequent first, at
+    /// most `limit` (0: all) (SPEC §10).
+    async fn patterns(&self, q: &Query, limit: usize) -> Result<Vec<PatternRow>> {
+        let _ = (q, limit);
+        Err(unsupported(&self.describe(), "list patterns"))
+    }
+
     async fn trace(&self, trace_id: &str) -> Result<Vec<Record>> {
         let _ = trace_id;
         Err(unsupported(&self.describe(), "trace"))
@@ -165,14 +237,18 @@ pub trait Backend: Send + Sync {
         Err(unsupported(&self.describe(), "tail"))
     }
 
-    /// Retention: deletes records older than `before` and, with `max_bytes`,
-    /// the oldest ones until the store fits. Returns how many were deleted,
-    /// or `None` when the backend keeps no data of its own (the default).
-    /// `serve --retention` calls it periodically.
-    async fn retain(&self, before: Micros, max_bytes: Option<u64>) -> Result<Option<u64>> {
-        let _ = (before, max_bytes);
-        Ok(None)
-    }
+    /// What retention this target can apply, declared as data: `serve`
+    /// refuses a `--retention` or `--max-store-size` the store cannot honour
+    /// instead of accepting it and doing nothing.
+    fn retention(&self) -> RetentionAbility;
+
+    /// Applies retention once: records older than `policy.max_age` go and,
+    /// with `policy.max_bytes`, the oldest ones until the store fits.
+    /// Returns how many records were deleted, where the store can tell
+    /// (a ClickHouse TTL deletes in the background: 0). `serve` calls it at
+    /// start and then periodically; a target that keeps no data of its own
+    /// answers an error.
+    async fn retain(&self, policy: &RetentionPolicy) -> Result<u64>;
 
     /// The id of the newest stored record, where the backend numbers records
     /// in commit order (`None` when it does not know). The server's live tail
@@ -204,6 +280,92 @@ pub trait Backend: Send + Sync {
     fn pre_encode(&self, _records: &[Record]) -> Option<PreEncoded> {
         None
     }
+}
+
+/// Which retention limits a target can apply (see [`Backend::retention`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetentionAbility {
+    /// Records older than an age can be deleted.
+    pub by_age: bool,
+    /// The oldest records can be deleted until the store fits a size.
+    pub by_size: bool,
+}
+
+/// The limits `serve --retention` / `--max-store-size` ask for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetentionPolicy {
+    pub max_age: Option<Duration>,
+    pub max_bytes: Option<u64>,
+}
+
+impl RetentionPolicy {
+    /// Nothing to apply.
+    pub fn is_empty(&self) -> bool {
+        self.max_age.is_none() && self.max_bytes.is_none()
+    }
+}
+
+/// The error for retention on a target that keeps no data of its own.
+pub fn no_retention(target: &str) -> anyhow::Error {
+    anyhow::anyhow!("target {target} keeps no records of its own: it has no retention")
+}
+
+/// A stream of records from a stream of chunks of them (how exports travel:
+/// one message per chunk, not per record); an error ends it.
+pub(crate) fn flatten(chunks: BoxStream<'static, Result<Vec<Record>>>) -> RecordStream {
+    use futures::StreamExt;
+    chunks
+        .flat_map(|chunk| {
+            let (records, err) = match chunk {
+                Ok(v) => (v, None),
+                Err(e) => (Vec::new(), Some(e)),
+            };
+            futures::stream::iter(records.into_iter().map(Ok).chain(err.map(Err)))
+        })
+        .boxed()
+}
+
+/// [`Backend::export`] by cursor pages of [`Backend::query`], for a target
+/// that cannot stream (a server without the export route).
+pub(crate) fn paged(backend: Arc<dyn Backend>, q: Query, limit: Option<usize>) -> RecordStream {
+    /// Records per page.
+    const PAGE: usize = 1000;
+    struct Pager {
+        backend: Arc<dyn Backend>,
+        q: Query,
+        cursor: Option<String>,
+        left: usize,
+        done: bool,
+    }
+    let state = Pager {
+        backend,
+        q,
+        cursor: None,
+        left: limit.unwrap_or(usize::MAX),
+        done: false,
+    };
+    let pages = futures::stream::unfold(state, |mut p| async move {
+        if p.done || p.left == 0 {
+            return None;
+        }
+        let page = p
+            .backend
+            .query(&p.q, p.cursor.as_deref(), p.left.min(PAGE))
+            .await;
+        match page {
+            Ok(page) => {
+                p.left = p.left.saturating_sub(page.records.len());
+                p.done = page.next_cursor.is_none() || page.records.is_empty();
+                p.cursor = page.next_cursor;
+                Some((Ok(page.records), p))
+            }
+            Err(e) => {
+                p.done = true;
+                Some((Err(e), p))
+            }
+        }
+    });
+    flatten(Box::pin(pages))
 }
 
 /// The error for a reading method a target does not have.
@@ -242,9 +404,7 @@ impl Target {
             _ if s.starts_with("clickhouse://") || s.starts_with("clickhouses://") => {
                 Target::ClickHouse(s.to_string())
             }
-            _ => bail!(
-                "unknown target '{s}': expected local, local:PATH, -, http://HOST[:PORT], https://… or clickhouse://…"
-            ),
+            _ => return Err(unknown_target(s).into()),
         })
     }
 
@@ -267,6 +427,22 @@ impl Target {
             Target::Stdout => "-".into(),
         }
     }
+}
+
+/// A `--to` value that names no target: a usage error, with the URL the
+/// user probably meant when it looks like `HOST:PORT` or a bare host.
+fn unknown_target(s: &str) -> crate::exit::UsageError {
+    let mut msg = format!(
+        "unknown target '{s}': expected local, local:PATH, -, http://HOST[:PORT], https://… or clickhouse://…"
+    );
+    let hostish = !s.is_empty()
+        && !s.contains("://")
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if hostish {
+        msg.push_str(&format!("\nhint: did you mean http://{s}?"));
+    }
+    crate::exit::UsageError(msg)
 }
 
 /// Options every backend may need to open.

@@ -3,9 +3,10 @@
 
 use std::io::Write;
 
+use anyhow::Result;
 use async_trait::async_trait;
 
-use super::{Backend, Batch, DeliveryError, IngestOutcome};
+use super::{Backend, Batch, DeliveryError, IngestOutcome, RetentionAbility, RetentionPolicy};
 
 pub struct StdoutBackend {
     out: std::sync::Mutex<std::io::BufWriter<std::io::Stdout>>,
@@ -32,6 +33,14 @@ impl Default for StdoutBackend {
 impl Backend for StdoutBackend {
     fn describe(&self) -> String {
         "stdout".into()
+    }
+
+    fn retention(&self) -> RetentionAbility {
+        RetentionAbility::default()
+    }
+
+    async fn retain(&self, _policy: &RetentionPolicy) -> Result<u64> {
+        Err(super::no_retention(&self.describe()))
     }
 
     async fn ingest(&self, batch: &Batch) -> Result<IngestOutcome, DeliveryError> {

@@ -54,7 +54,11 @@ pub async fn run(mut cfg: Config, args: DlqArgs) -> Result<Exit> {
             }
             replay(&cfg, &dlq, wait, all_to).await
         }
-        DlqCommand::Purge { older_than, all } => purge(&dlq, older_than.as_deref(), all, cfg.quiet),
+        DlqCommand::Purge {
+            older_than,
+            all,
+            dry_run,
+        } => purge(&dlq, older_than.as_deref(), all, dry_run, cfg.quiet),
     }
 }
 
@@ -67,6 +71,20 @@ fn age(ms: i64) -> String {
         3600..=86_399 => format!("{}h", s / 3600),
         _ => format!("{}d", s / 86_400),
     }
+}
+
+/// File names as the table shows them: `<unix-ms>-<8 hex>` (a prefix that
+/// `dlq show` takes) when that is unique, else whole.
+fn short_names(entries: &[Entry]) -> Vec<String> {
+    let short = |n: &str| n.chars().take(22).collect::<String>();
+    entries
+        .iter()
+        .map(|e| {
+            let s = short(&e.name);
+            let unique = entries.iter().filter(|o| short(&o.name) == s).count() == 1;
+            if unique { s } else { e.name.clone() }
+        })
+        .collect()
 }
 
 /// The unix-ms prefix of a DLQ file name.
@@ -106,45 +124,73 @@ fn list(dlq: &Dlq, output: Option<OutputFormat>) -> Result<Exit> {
     if entries.is_empty() {
         eprintln!("loghub: the DLQ {} is empty", dlq.dir().display());
     } else {
-        let mut t = comfy_table::Table::new();
-        t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
-            .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
-            .set_header(["file", "target", "records", "age", "attempts", "last error"]);
-        if let Some(w) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
-            t.set_width(w);
-        }
+        use crate::output::table::{align_right, ellipsis, keep_whole, new_table, room_left};
+        let width = crate::output::width();
         let mut total = 0;
-        for e in &entries {
+        let names = short_names(&entries);
+        // Rows without the last error, which takes what they leave.
+        let mut rows: Vec<Vec<String>> = Vec::new();
+        let mut errors = Vec::new();
+        for (e, name) in entries.iter().zip(names) {
             match &e.header {
                 Ok(h) => {
                     total += h.records;
-                    t.add_row([
-                        e.name.clone(),
+                    rows.push(vec![
+                        name,
                         h.target.clone(),
                         h.records.to_string(),
                         age(h.created_ms),
                         h.attempts.to_string(),
-                        h.last_error.clone().unwrap_or_default(),
                     ]);
+                    errors.push(h.last_error.clone().unwrap_or_default());
                 }
                 Err(why) => {
-                    t.add_row([
-                        e.name.clone(),
+                    rows.push(vec![
+                        name,
                         "(unreadable)".into(),
                         "?".into(),
                         name_ms(&e.name).map(age).unwrap_or_default(),
                         "?".into(),
-                        why.clone(),
                     ]);
+                    errors.push(why.clone());
                 }
             }
         }
-        println!("{t}");
-        println!(
-            "{} files, {total} records in {}",
+        let mut header = vec!["FILE", "TARGET", "RECORDS", "AGE", "ATTEMPTS"];
+        // One target for all: named once under the table, not on every row.
+        let one_target = rows
+            .iter()
+            .all(|r| r[1] == rows[0][1])
+            .then(|| rows[0][1].clone());
+        if one_target.is_some() {
+            header.remove(1);
+            rows.iter_mut().for_each(|r| drop(r.remove(1)));
+        }
+        let mut t = new_table(width, false);
+        t.set_header(header.clone());
+        for r in &rows {
+            t.add_row(r.clone());
+        }
+        let room = room_left(&t, width).max(20);
+        let mut shown = new_table(width, false);
+        header.push("LAST ERROR");
+        shown.set_header(header);
+        for (mut row, err) in rows.into_iter().zip(&errors) {
+            row.push(ellipsis(err, room));
+            shown.add_row(row);
+        }
+        let n = shown.column_count();
+        keep_whole(&mut shown, &(0..n - 1).collect::<Vec<_>>());
+        align_right(&mut shown, [n - 4, n - 2]);
+        crate::output::print(format_args!("{shown}\n"))?;
+        if let Some(target) = one_target {
+            crate::output::print(format_args!("target: {target}\n"))?;
+        }
+        crate::output::print(format_args!(
+            "{} files, {total} records in {}\n",
             entries.len(),
             dlq.dir().display()
-        );
+        ))?;
     }
     if !rejected.is_empty() {
         let n: usize = rejected
@@ -152,13 +198,16 @@ fn list(dlq: &Dlq, output: Option<OutputFormat>) -> Result<Exit> {
             .filter_map(|e| e.header.as_ref().ok())
             .map(|h| h.records)
             .sum();
-        println!(
-            "rejected/: {} files, {n} records refused for good",
+        crate::output::print(format_args!(
+            "rejected/: {} files, {n} records refused for good\n",
             rejected.len()
-        );
+        ))?;
     }
     if !corrupt.is_empty() {
-        println!("corrupt/: {} files quarantined (unreadable)", corrupt.len());
+        crate::output::print(format_args!(
+            "corrupt/: {} files quarantined (unreadable)\n",
+            corrupt.len()
+        ))?;
     }
     Ok(Exit::Ok)
 }
@@ -370,7 +419,21 @@ async fn replay(cfg: &Config, dlq: &Dlq, wait: bool, all_to: Option<String>) -> 
     })
 }
 
-fn purge(dlq: &Dlq, older_than: Option<&str>, all: bool, quiet: bool) -> Result<Exit> {
+fn purge(
+    dlq: &Dlq,
+    older_than: Option<&str>,
+    all: bool,
+    dry_run: bool,
+    quiet: bool,
+) -> Result<Exit> {
+    if older_than.is_none() && !all {
+        return Err(UsageError(
+            "dlq purge deletes spooled batches for good: choose them with --older-than DURATION, \
+             or --all for every one (add --dry-run to see what would go)"
+                .into(),
+        )
+        .into());
+    }
     let min_age = older_than
         .map(|s| config::parse_duration(s).map_err(|e| UsageError(format!("--older-than: {e:#}"))))
         .transpose()?
@@ -390,6 +453,12 @@ fn purge(dlq: &Dlq, older_than: Option<&str>, all: bool, quiet: bool) -> Result<
         if created.is_some_and(|c| c > cutoff) {
             continue;
         }
+        if dry_run {
+            crate::output::print(format_args!("{}\n", e.path.display()))?;
+            files += 1;
+            records += e.header.as_ref().map_or(0, |h| h.records);
+            continue;
+        }
         // Never pull a file from under a replay that is sending it.
         let Some(claim) = lock::claim(&e.path)? else {
             busy += 1;
@@ -404,7 +473,10 @@ fn purge(dlq: &Dlq, older_than: Option<&str>, all: bool, quiet: bool) -> Result<
     }
     if !quiet {
         eprintln!(
-            "loghub: purged {files} files ({records} records) from {}{}",
+            "loghub: {} {} ({}) from {}{}",
+            if dry_run { "would purge" } else { "purged" },
+            crate::output::plural(files, "file", "files"),
+            crate::output::plural(records as u64, "record", "records"),
             dlq.dir().display(),
             if busy > 0 {
                 format!("; {busy} files in use were kept")

@@ -4,10 +4,9 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use clap::CommandFactory;
 use clap_complete::Shell;
 
-use crate::cli::{Cli, GenerateDocsArgs};
+use crate::cli::GenerateDocsArgs;
 use crate::exit::Exit;
 
 pub fn run(args: &GenerateDocsArgs) -> Result<Exit> {
@@ -26,13 +25,13 @@ pub fn generate(dir: &Path) -> Result<()> {
         Shell::PowerShell,
         Shell::Elvish,
     ] {
-        let mut cmd = Cli::command();
+        let mut cmd = crate::cli::command();
         clap_complete::generate_to(shell, &mut cmd, "loghub", &comp)
             .with_context(|| format!("writing {shell} completions"))?;
     }
     let man = dir.join("man");
     std::fs::create_dir_all(&man).with_context(|| format!("creating {}", man.display()))?;
-    let cmd = Cli::command();
+    let cmd = crate::cli::command();
     clap_mangen::generate_to(cmd, &man).context("writing man pages")?;
     Ok(())
 }

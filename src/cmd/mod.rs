@@ -5,6 +5,8 @@ pub mod clickhouse;
 pub mod config;
 pub mod dlq;
 pub mod docs;
+pub mod follow;
+pub mod patterns;
 pub mod query;
 pub mod send;
 pub mod serve;
@@ -23,6 +25,13 @@ pub fn run(cli: Cli) -> Result<Exit> {
     if let Command::GenerateDocs(a) = &cli.command {
         return docs::run(a);
     }
+    // These work on the file itself, even one that does not load.
+    if let Command::Config(crate::cli::ConfigArgs {
+        command: Some(c), ..
+    }) = &cli.command
+    {
+        return config::file_command(c, cli.global.config.as_deref());
+    }
     let cfg = Config::resolve(&cli.global)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -34,6 +43,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         match cli.command {
             Command::Send(a) => send::run(cfg, *a).await,
             Command::Query(a) => query::run(cfg, a).await,
+            Command::Patterns(a) => patterns::run(cfg, a).await,
             Command::Stats(a) => stats::run(cfg, a).await,
             Command::Trace(a) => trace::run(cfg, a).await,
             Command::Tail(a) => tail::run(cfg, a).await,
@@ -75,8 +85,18 @@ pub fn filter_query(f: &crate::cli::FilterArgs) -> Result<crate::query::Query> {
     )?)
 }
 
-/// Opens the configured target for reading.
+/// Opens the configured target for reading. Reading never creates a store:
+/// a local path with no store there is an error naming it.
 pub fn open_target(cfg: &Config) -> Result<std::sync::Arc<dyn crate::backend::Backend>> {
+    if let crate::backend::Target::Local(p) = &cfg.parsed_target {
+        let path = crate::backend::Target::local_path(p)?;
+        if !path.exists() {
+            anyhow::bail!(
+                "there is no store at {}\nhint: `loghub send` creates it; check --to, LOGHUB_URL or the config file",
+                path.display()
+            );
+        }
+    }
     crate::backend::open(&cfg.parsed_target, &cfg.open_options())
 }
 

@@ -1,46 +1,101 @@
-//! `loghub query`: search, newest first, following cursors up to `--limit`
-//! (0 = everything, streamed page by page).
+//! `loghub query`: search, newest first (`--reverse`: oldest first). Up to
+//! a page it asks for pages; `--limit 0` (everything) and larger limits read
+//! one stream from the target ([`crate::backend::Backend::export`]), written
+//! out as it arrives. On a terminal the output goes through the pager and
+//! ends with a note when more records match than were shown.
 
 use anyhow::{Context, Result};
+use futures::StreamExt;
 
 use super::{filter_query, open_target, style};
 use crate::cli::{OutputFormat, QueryArgs};
 use crate::config::Config;
-use crate::exit::Exit;
+use crate::exit::{Exit, UsageError};
 use crate::output;
+use crate::record::Record;
 
-/// Records per request.
+/// Records per request; limits above this (and 0) read one stream.
 const PAGE: usize = 1000;
 
 pub async fn run(cfg: Config, args: QueryArgs) -> Result<Exit> {
     let q = filter_query(&args.filter)?;
     let limit = args.limit.or(q.limit).unwrap_or(100);
+    if args.reverse && limit == 0 {
+        return Err(UsageError(
+            "--reverse needs a --limit: oldest first means holding the records until the last one is read"
+                .into(),
+        )
+        .into());
+    }
     let backend = open_target(&cfg)?;
     let format = output::choose(args.output, OutputFormat::Table);
-    let mut out = output::writer(format, style(&cfg), false);
-    let mut cursor: Option<String> = None;
     let mut shown = 0usize;
-    loop {
-        let want = if limit == 0 {
-            PAGE
+    let mut more = false;
+    // Records held for `--reverse` (at most `limit`); otherwise written as read.
+    let mut held: Vec<Record> = Vec::new();
+    let mut out: Option<Box<dyn output::RecordWriter>> = None;
+    let mut emit = |r: Record| -> Result<()> {
+        if args.reverse {
+            held.push(r);
         } else {
-            (limit - shown).min(PAGE)
-        };
-        if want == 0 {
-            break;
+            // The pager starts with the first record, once the query worked.
+            out.get_or_insert_with(|| output::paged_writer(format, style(&cfg), !args.no_pager))
+                .write(&r)?;
         }
-        let page = backend
-            .query(&q, cursor.as_deref(), want)
+        Ok(())
+    };
+    let context = || format!("querying {}", backend.describe());
+    if limit == 0 || limit > PAGE {
+        // One record past the limit says whether more exist.
+        let mut records = backend
+            .export(&q, (limit > 0).then(|| limit + 1))
             .await
-            .with_context(|| format!("querying {}", backend.describe()))?;
-        for r in &page.records {
-            out.write(r)?;
+            .with_context(context)?;
+        while let Some(r) = records.next().await {
+            let r = r.with_context(context)?;
+            if limit > 0 && shown == limit {
+                more = true;
+                break;
+            }
+            emit(r)?;
+            shown += 1;
         }
-        shown += page.records.len();
-        match page.next_cursor {
-            Some(c) if !page.records.is_empty() => cursor = Some(c),
-            _ => break,
+    } else {
+        let mut cursor: Option<String> = None;
+        loop {
+            let remaining = limit - shown;
+            if remaining == 0 {
+                break;
+            }
+            let want = remaining.saturating_add(1).min(PAGE);
+            let page = backend
+                .query(&q, cursor.as_deref(), want)
+                .await
+                .with_context(context)?;
+            let n = page.records.len();
+            for r in page.records.into_iter().take(remaining) {
+                emit(r)?;
+                shown += 1;
+            }
+            if n > remaining {
+                more = true;
+                break;
+            }
+            match page.next_cursor {
+                Some(c) if n > 0 => cursor = Some(c),
+                _ => break,
+            }
         }
+    }
+    let mut out = out.unwrap_or_else(|| output::paged_writer(format, style(&cfg), !args.no_pager));
+    for r in held.iter().rev() {
+        out.write(r)?;
+    }
+    if more {
+        out.footer(&format!(
+            "{} shown, more with --limit",
+            crate::output::count(shown as u64)
+        ))?;
     }
     out.finish()?;
     Ok(Exit::Ok)

@@ -18,14 +18,24 @@ use crate::record::Level;
 pub async fn run(mut cfg: Config, args: SendArgs) -> Result<Exit> {
     cfg.apply_send(&args)
         .map_err(|e| UsageError(format!("{e:#}")))?;
-    let plan = plan(&cfg, &args)?;
+    let mut plan = plan(&cfg, &args)?;
     let backend = backend::open(&cfg.parsed_target, &cfg.open_options())?;
     let target_name = backend.describe();
     let metrics = Arc::new(Metrics::new());
+    let following = args
+        .follow
+        .follow
+        .then(|| super::follow::attach(&cfg, &args, &mut plan, metrics.clone()))
+        .transpose()?;
     let signals = Signals::install();
-    let progress = crate::output::progress::start(&plan.inputs, metrics.clone(), cfg.quiet);
+    let progress = crate::output::progress::start(
+        &plan.inputs,
+        metrics.clone(),
+        cfg.quiet || following.is_some(),
+    );
     let outcome = pipeline::run(plan, backend, metrics, signals).await?;
     progress.finish();
+    let followed = following.map(|f| (f.dir.clone(), f.finish()));
     if outcome.closed {
         // `loghub send --to - | head`: the reader has what it wanted.
         return Ok(Exit::Ok);
@@ -33,31 +43,46 @@ pub async fn run(mut cfg: Config, args: SendArgs) -> Result<Exit> {
 
     let s = &outcome.summary;
     if let Some(path) = &args.stats_json {
-        let json = serde_json::to_vec_pretty(s)?;
+        let mut json = serde_json::to_value(s)?;
+        if let Some((_, files)) = &followed {
+            json["files"] = serde_json::to_value(files)?;
+        }
+        let json = serde_json::to_vec_pretty(&json)?;
         std::fs::write(path, json)
             .with_context(|| format!("writing --stats-json {}", path.display()))?;
     }
     if !cfg.quiet {
         eprint!("{}", s.render(&target_name));
+        if let Some((dir, files)) = &followed {
+            eprint!("{}", super::follow::render(files, dir));
+        }
     }
     if let Some(msg) = &outcome.fatal {
         eprintln!("loghub: error: {msg}");
         if s.spooled > 0 {
             eprintln!(
-                "loghub: {} records are kept in {}; run `loghub dlq replay` once the target is fixed",
-                s.spooled,
+                "loghub: {} {} kept in {}; run `loghub dlq replay` once the target is fixed",
+                crate::output::plural(s.spooled, "record", "records"),
+                if s.spooled == 1 { "is" } else { "are" },
                 cfg.dlq_dir.display()
             );
         }
     } else if s.spooled > 0 && !cfg.quiet {
         eprintln!(
-            "loghub: {} records were not delivered and wait in {} for `loghub dlq replay`",
-            s.spooled,
+            "loghub: {} {} not delivered and {} in {} for `loghub dlq replay`",
+            crate::output::plural(s.spooled, "record", "records"),
+            if s.spooled == 1 { "was" } else { "were" },
+            if s.spooled == 1 { "waits" } else { "wait" },
             cfg.dlq_dir.display()
         );
     }
     // Losing records is the worse news: it wins over records kept in the DLQ.
-    Ok(if outcome.interrupted {
+    // A follower's normal end is a signal, and its spool is re-sent by the
+    // next run: exit 0 (SPEC §9).
+    let following = followed.is_some();
+    Ok(if following && s.dropped == 0 && outcome.fatal.is_none() {
+        Exit::Ok
+    } else if outcome.interrupted {
         Exit::Interrupted
     } else if s.dropped > 0 {
         Exit::Dropped
@@ -74,7 +99,10 @@ pub async fn run(mut cfg: Config, args: SendArgs) -> Result<Exit> {
 /// value (a bad one is a usage error naming it).
 pub fn plan(cfg: &Config, args: &SendArgs) -> Result<SendPlan> {
     let usage = |m: String| anyhow::Error::new(UsageError(m));
-    let inputs = if args.files.is_empty() || args.files.iter().all(|f| f.as_os_str() == "-") {
+    let inputs = if args.follow.follow {
+        // Patterns, expanded by the follower (they may match nothing yet).
+        Vec::new()
+    } else if args.files.is_empty() || args.files.iter().all(|f| f.as_os_str() == "-") {
         vec![Input::Stdin]
     } else {
         for f in &args.files {
@@ -167,5 +195,6 @@ pub fn plan(cfg: &Config, args: &SendArgs) -> Result<SendPlan> {
             target_key: cfg.parsed_target.key(),
             dlq_dir: cfg.dlq_dir.clone(),
         },
+        source: None,
     })
 }

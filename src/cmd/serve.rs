@@ -9,11 +9,10 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::backend::{self, Backend, Target};
+use crate::backend::{self, Backend, RetentionPolicy, Target};
 use crate::cli::ServeArgs;
 use crate::config::{Config, parse_duration, parse_size};
 use crate::exit::{Exit, UsageError};
-use crate::record::now_micros;
 use crate::server::auth::Keys;
 use crate::server::{AppState, ServerOptions, serve};
 
@@ -48,9 +47,11 @@ pub async fn run(cfg: Config, args: ServeArgs) -> Result<Exit> {
         .into());
     }
     let max_body = parse_size(&args.max_body).context("in --max-body")?;
-    let retention = match args.retention.trim() {
-        "0" | "off" | "none" => None,
-        r => Some(parse_duration(r).context("in --retention")?),
+    // Nothing is deleted unless asked (as Loki and Elasticsearch do): a
+    // store that silently drops what it acknowledged would surprise more.
+    let retention = match args.retention.as_deref().map(str::trim) {
+        None | Some("0" | "off" | "none") => None,
+        Some(r) => Some(parse_duration(r).context("in --retention")?),
     };
     let max_store = args
         .max_store_size
@@ -59,6 +60,10 @@ pub async fn run(cfg: Config, args: ServeArgs) -> Result<Exit> {
         .transpose()
         .context("in --max-store-size")?
         .map(|n| n as u64);
+    let policy = RetentionPolicy {
+        max_age: retention,
+        max_bytes: max_store,
+    };
 
     let backend = backend::open(&target, &cfg.open_options())?;
     let opts = ServerOptions {
@@ -70,9 +75,10 @@ pub async fn run(cfg: Config, args: ServeArgs) -> Result<Exit> {
         ..ServerOptions::default()
     };
     let no_keys = opts.keys.is_empty();
+    check_retention(backend.as_ref(), &policy)?;
     let state = AppState::new(backend.clone(), opts);
-    if retention.is_some() || max_store.is_some() {
-        tokio::spawn(retention_loop(backend.clone(), retention, max_store));
+    if !policy.is_empty() {
+        tokio::spawn(retention_loop(backend.clone(), policy));
     }
     let quiet = cfg.quiet;
     serve(
@@ -103,30 +109,48 @@ async fn resolve(listen: &str) -> Result<SocketAddr> {
         .with_context(|| format!("--listen '{listen}' resolves to no address"))
 }
 
-/// Applies retention at start and then every tenth of the retention period
-/// (between one minute and one hour).
-async fn retention_loop(
-    backend: Arc<dyn Backend>,
-    max_age: Option<Duration>,
-    max_bytes: Option<u64>,
-) {
-    let every = max_age
+/// Refuses limits the store cannot honour, naming the flag.
+fn check_retention(backend: &dyn Backend, policy: &RetentionPolicy) -> Result<()> {
+    let can = backend.retention();
+    let store = backend.describe();
+    if policy.max_age.is_some() && !can.by_age {
+        return Err(UsageError(format!(
+            "{store} cannot delete records by age: --retention cannot be applied\n\
+             hint: pass --retention off"
+        ))
+        .into());
+    }
+    if policy.max_bytes.is_some() && !can.by_size {
+        return Err(UsageError(format!(
+            "{store} cannot keep itself under a size: --max-store-size cannot be applied\n\
+             hint: use --retention (on ClickHouse, a table TTL)"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// One retention pass, logged when it deleted anything.
+async fn apply_retention(backend: &dyn Backend, policy: &RetentionPolicy) -> Result<()> {
+    let n = backend.retain(policy).await?;
+    if n > 0 {
+        tracing::info!("retention deleted {n} records");
+    }
+    Ok(())
+}
+
+/// Applies retention at start (in the background: a long backlog of old
+/// records does not hold up the server), then every tenth of the retention
+/// period (between one minute and one hour).
+async fn retention_loop(backend: Arc<dyn Backend>, policy: RetentionPolicy) {
+    let every = policy
+        .max_age
         .map(|d| d / 10)
         .unwrap_or(Duration::from_secs(600))
         .clamp(Duration::from_secs(60), Duration::from_secs(3600));
     loop {
-        let before = max_age.map_or(i64::MIN, |d| now_micros() - d.as_micros() as i64);
-        match backend.retain(before, max_bytes).await {
-            Ok(Some(n)) if n > 0 => tracing::info!("retention deleted {n} records"),
-            Ok(Some(_)) => {}
-            Ok(None) => {
-                tracing::warn!(
-                    "{} has no retention; --retention is not applied",
-                    backend.describe()
-                );
-                return;
-            }
-            Err(e) => tracing::warn!("retention failed: {e:#}"),
+        if let Err(e) = apply_retention(backend.as_ref(), &policy).await {
+            tracing::warn!("retention on {} failed: {e:#}", backend.describe());
         }
         tokio::time::sleep(every).await;
     }

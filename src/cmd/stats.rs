@@ -2,13 +2,12 @@
 //! top services), then top services and top errors grouped by fingerprint.
 
 use anyhow::{Context, Result};
-use comfy_table::CellAlignment;
 
 use super::{filter_query, open_target};
-use crate::cli::{OutputFormat, StatsArgs, StatsBy};
+use crate::cli::{StatsArgs, StatsBy, StatsOutput};
 use crate::config::Config;
 use crate::exit::{Exit, UsageError};
-use crate::output::table::new_table;
+use crate::output::table::{align_right, keep_whole, new_table, room_left};
 use crate::output::{self, colour, short_time};
 use crate::query::{Stats, StatsQuery, default_interval, terms::parse_duration_secs};
 use crate::record::{Level, now_micros};
@@ -19,16 +18,20 @@ const DEFAULT_RANGE_SECS: i64 = 24 * 3600;
 pub async fn run(cfg: Config, args: StatsArgs) -> Result<Exit> {
     let mut q = filter_query(&args.filter)?;
     let now = now_micros();
-    let since = *q.since.get_or_insert(now - DEFAULT_RANGE_SECS * 1_000_000);
-    let until = q.until.unwrap_or(now);
-    let interval = match &args.interval {
-        Some(s) => parse_duration_secs(s).map_err(|e| UsageError(format!("--interval: {e}")))?,
-        None => default_interval((until - since) / 1_000_000),
+    q.since.get_or_insert(now - DEFAULT_RANGE_SECS * 1_000_000);
+    let asked = match &args.interval {
+        Some(s) => {
+            Some(parse_duration_secs(s).map_err(|e| UsageError(format!("--interval: {e}")))?)
+        }
+        None => None,
     };
-    if interval <= 0 {
+    if asked.is_some_and(|i| i <= 0) {
         return Err(UsageError("--interval must be at least 1s".into()).into());
     }
     let backend = open_target(&cfg)?;
+    clamp_to_data(&*backend, &mut q, now).await?;
+    let (since, until) = (q.since.unwrap_or(now), q.until.unwrap_or(now));
+    let interval = asked.unwrap_or_else(|| default_interval((until - since) / 1_000_000));
     let sq = StatsQuery {
         query: q.clone(),
         interval: Some(interval),
@@ -39,10 +42,29 @@ pub async fn run(cfg: Config, args: StatsArgs) -> Result<Exit> {
         .await
         .with_context(|| format!("reading stats from {}", backend.describe()))?;
 
-    let format = output::choose(args.output, OutputFormat::Table);
-    if matches!(format, OutputFormat::Json | OutputFormat::Ndjson) {
-        println!("{}", serde_json::to_string_pretty(&stats_json(&stats))?);
-        return Ok(Exit::Ok);
+    let format = args.output.unwrap_or_else(|| {
+        if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            StatsOutput::Table
+        } else {
+            StatsOutput::Json
+        }
+    });
+    match format {
+        StatsOutput::Json => {
+            output::print(format_args!(
+                "{}\n",
+                serde_json::to_string_pretty(&stats_json(&stats))?
+            ))?;
+            return Ok(Exit::Ok);
+        }
+        StatsOutput::Ndjson => {
+            output::print(format_args!(
+                "{}\n",
+                serde_json::to_string(&stats_json(&stats))?
+            ))?;
+            return Ok(Exit::Ok);
+        }
+        StatsOutput::Table => {}
     }
 
     // Per-service columns: one more (cheap, rollup-backed) stats call per top service.
@@ -80,8 +102,48 @@ pub async fn run(cfg: Config, args: StatsArgs) -> Result<Exit> {
             }
         }
     }
-    print!("{}", render(&stats, &columns, cfg.color, output::width()));
+    output::print(format_args!(
+        "{}",
+        render(&stats, &columns, cfg.color, output::width())
+    ))?;
     Ok(Exit::Ok)
+}
+
+/// Most buckets of the probe that finds where the data is.
+const PROBE_BUCKETS: i64 = 5000;
+
+/// Narrows the query's range to the buckets that hold matching records, so
+/// that `--since 30000d` over a week of data shows that week, in buckets
+/// chosen for it, not 4,000 empty weeks. One coarse stats call finds them
+/// (rollup-backed where the store has rollups); no match keeps the range.
+async fn clamp_to_data(
+    backend: &dyn crate::backend::Backend,
+    q: &mut crate::query::Query,
+    now: crate::record::Micros,
+) -> Result<()> {
+    let since = q.since.unwrap_or(now);
+    let until = q.until.unwrap_or(now);
+    let range = ((until - since) / 1_000_000).max(1);
+    let week = 7 * 86_400;
+    let mut probe = default_interval(range);
+    if range / probe > PROBE_BUCKETS {
+        probe = (range / PROBE_BUCKETS / week + 1) * week;
+    }
+    let sq = StatsQuery {
+        query: q.clone(),
+        interval: Some(probe),
+        top: 0,
+    };
+    let stats = backend
+        .stats(&sq)
+        .await
+        .with_context(|| format!("reading stats from {}", backend.describe()))?;
+    let busy: Vec<_> = stats.buckets.iter().filter(|b| b.total > 0).collect();
+    if let (Some(first), Some(last)) = (busy.first(), busy.last()) {
+        q.since = Some(first.start.max(since));
+        q.until = Some((last.start + probe * 1_000_000).min(until));
+    }
+    Ok(())
 }
 
 fn stats_json(s: &Stats) -> serde_json::Value {
@@ -123,56 +185,111 @@ fn bar(n: u64, max: u64, width: usize) -> String {
     "█".repeat(cells.clamp(1, width))
 }
 
+/// A bucket width as people write it: `1m`, `15m`, `6h`, `1d`, `7d`.
+fn interval_text(secs: i64) -> String {
+    for (unit, n) in [("d", 86_400), ("h", 3600), ("m", 60)] {
+        if secs >= n && secs % n == 0 {
+            return format!("{}{unit}", secs / n);
+        }
+    }
+    format!("{secs}s")
+}
+
+/// A time to the minute: `2026-01-02 03:04`.
+fn minute(t: crate::record::Micros) -> String {
+    short_time(t).chars().take(16).collect()
+}
+
+/// Words of `text` on lines of at most `width` characters.
+fn wrap_words(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = 0usize;
+    for w in text.split(' ') {
+        let n = w.chars().count();
+        if line > 0 && line + 1 + n > width {
+            out.push('\n');
+            line = 0;
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(w);
+        line += n;
+    }
+    out.push('\n');
+    out
+}
+
 fn render(s: &Stats, columns: &[(String, Vec<u64>)], colour: bool, width: u16) -> String {
-    let mut out = format!(
-        "{} records from {} to {} (UTC), buckets of {}\n",
-        s.total,
-        short_time(s.since),
-        short_time(s.until),
-        humantime::format_duration(std::time::Duration::from_secs(s.interval as u64))
+    let mut out = wrap_words(
+        &format!(
+            "{} records from {} to {} UTC, {} buckets",
+            output::count(s.total),
+            minute(s.since),
+            minute(s.until),
+            interval_text(s.interval)
+        ),
+        width as usize,
     );
-    let mut t = new_table(width);
+    let mut t = new_table(width, colour);
     let mut header = vec!["BUCKET".to_string(), "TOTAL".to_string()];
     header.extend(columns.iter().map(|(n, _)| n.to_uppercase()));
-    header.push(String::new());
     t.set_header(header);
     let max = s.buckets.iter().map(|b| b.total).max().unwrap_or(0);
     for (i, b) in s.buckets.iter().enumerate() {
-        let mut row = vec![short_time(b.start)[..16].to_string(), b.total.to_string()];
+        let mut row = vec![minute(b.start), b.total.to_string()];
         row.extend(
             columns
                 .iter()
                 .map(|(_, v)| v.get(i).copied().unwrap_or(0).to_string()),
         );
-        let mut bar = bar(b.total, max, 30);
-        if colour && b.by_level[Level::Error.index()] + b.by_level[Level::Critical.index()] > 0 {
-            bar = format!("\x1b[31m{bar}\x1b[0m");
-        }
-        row.push(bar);
         t.add_row(row);
     }
-    for c in 1..columns.len() + 2 {
-        if let Some(col) = t.column_mut(c) {
-            col.set_cell_alignment(CellAlignment::Right);
-        }
+    // The bar takes what the counts leave of the width.
+    let room = room_left(&t, width).clamp(4, 40);
+    let mut with_bars = new_table(width, colour);
+    if let Some(h) = t.header() {
+        let mut h: Vec<comfy_table::Cell> = h.cell_iter().cloned().collect();
+        h.push(comfy_table::Cell::new(""));
+        with_bars.set_header(h);
     }
-    out += &format!("{t}\n");
+    for (row, b) in t.row_iter().zip(&s.buckets) {
+        let mut cells: Vec<comfy_table::Cell> = row.cell_iter().cloned().collect();
+        let mut cell = comfy_table::Cell::new(bar(b.total, max, room));
+        if b.by_level[Level::Error.index()] + b.by_level[Level::Critical.index()] > 0 {
+            cell = cell.fg(comfy_table::Color::Red);
+        }
+        cells.push(cell);
+        with_bars.add_row(cells);
+    }
+    let ncols = columns.len() + 3;
+    keep_whole(&mut with_bars, &(0..ncols).collect::<Vec<_>>());
+    align_right(&mut with_bars, 1..columns.len() + 2);
+    out += &format!("{with_bars}\n");
     let levels: Vec<String> = Level::ALL
         .iter()
         .map(|l| format!("{} {}", colour::level(*l, colour, 0), s.by_level[l.index()]))
         .collect();
     out += &format!("levels: {}\n", levels.join("  "));
     if !s.top_services.is_empty() {
-        let mut t = new_table(width);
-        t.set_header(vec!["TOP SERVICES", "RECORDS", ""]);
-        let max = s.top_services.first().map_or(0, |x| x.1);
+        let mut t = new_table(width, colour);
+        t.set_header(vec!["TOP SERVICES", "RECORDS"]);
         for (name, n) in &s.top_services {
-            t.add_row(vec![name.clone(), n.to_string(), bar(*n, max, 20)]);
+            t.add_row(vec![name.clone(), n.to_string()]);
         }
-        out += &format!("\n{t}\n");
+        let room = room_left(&t, width).clamp(4, 20);
+        let max = s.top_services.first().map_or(0, |x| x.1);
+        let mut with_bars = new_table(width, colour);
+        with_bars.set_header(vec!["TOP SERVICES", "RECORDS", ""]);
+        for (name, n) in &s.top_services {
+            with_bars.add_row(vec![name.clone(), n.to_string(), bar(*n, max, room)]);
+        }
+        keep_whole(&mut with_bars, &[1, 2]);
+        align_right(&mut with_bars, [1]);
+        out += &format!("\n{with_bars}\n");
     }
     if !s.top_errors.is_empty() {
-        let mut t = new_table(width);
+        let mut t = new_table(width, colour);
         t.set_header(vec![
             "TOP ERRORS",
             "COUNT",
@@ -193,10 +310,12 @@ fn render(s: &Stats, columns: &[(String, Vec<u64>)], colour: bool, width: u16) -
                 sample,
                 e.count.to_string(),
                 e.service.clone(),
-                short_time(e.last_seen),
+                minute(e.last_seen),
                 e.fingerprint.clone(),
             ]);
         }
+        keep_whole(&mut t, &[1, 3]);
+        align_right(&mut t, [1]);
         out += &format!("\n{t}\n");
     }
     out

@@ -301,6 +301,7 @@ pub fn read_batch(path: &Path) -> Result<(Header, Batch)> {
         records,
         ndjson: body,
         pre: Vec::new(),
+        receipt: None,
     };
     Ok((header, batch))
 }
@@ -328,6 +329,7 @@ pub fn read_batch_lines(path: &Path) -> Result<(Header, Batch)> {
         records: Vec::new(),
         ndjson: body,
         pre: Vec::new(),
+        receipt: None,
     };
     Ok((header, batch))
 }
@@ -353,6 +355,7 @@ mod tests {
     fn round_trip_and_truncation() {
         let dir = tempfile::tempdir().unwrap();
         let r = Record {
+            pattern: None,
             message: "hello".into(),
             service: "s".into(),
             host: "h".into(),

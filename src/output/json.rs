@@ -27,7 +27,7 @@ impl RecordWriter for JsonWriter {
         self.buf
             .extend_from_slice(if self.first { b"[\n  " } else { b",\n  " });
         self.first = false;
-        r.write_json(&mut self.buf);
+        r.write_cli_json(&mut self.buf);
         self.out.write_all(&self.buf)
     }
 
@@ -35,5 +35,10 @@ impl RecordWriter for JsonWriter {
         self.out
             .write_all(if self.first { b"[]\n" } else { b"\n]\n" })?;
         self.out.flush()
+    }
+
+    fn footer(&mut self, _note: &str) -> io::Result<()> {
+        // Data, not prose: a footer would break the JSON.
+        Ok(())
     }
 }

@@ -1,10 +1,13 @@
 //! Output of the reading commands. Each format is one [`RecordWriter`] in a
 //! file of its own (table, raw, json, ndjson); `colour` styles levels;
-//! `progress` is `send`'s bar. stdout is data: nothing else is written there.
+//! `progress` is `send`'s bar; `pager` pipes a terminal's output through
+//! `$PAGER`. stdout is data: nothing else is written there.
 
 pub mod colour;
+pub mod diag;
 pub mod json;
 pub mod ndjson;
+pub mod pager;
 pub mod progress;
 pub mod raw;
 pub mod table;
@@ -19,6 +22,9 @@ use crate::record::{Micros, Record};
 pub trait RecordWriter {
     fn write(&mut self, r: &Record) -> io::Result<()>;
     fn finish(&mut self) -> io::Result<()>;
+    /// A note for people after the records ("100 shown, more with
+    /// --limit"); data formats (JSON, NDJSON) leave it out.
+    fn footer(&mut self, note: &str) -> io::Result<()>;
 }
 
 /// How records are shown.
@@ -29,6 +35,16 @@ pub struct Style {
     pub width: u16,
     /// Show `+offset` from this time (trace).
     pub offset_from: Option<Micros>,
+}
+
+/// Writes to stdout and flushes. A closed pipe (`loghub stats | head -1`)
+/// comes back as an error that `main` turns into a quiet exit 0, where
+/// `print!` would panic: every command prints through this or a
+/// [`RecordWriter`] (`clippy::print_stdout` forbids `print!` in the library).
+pub fn print(args: std::fmt::Arguments<'_>) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_fmt(args)?;
+    out.flush()
 }
 
 /// The format to use: the flag, else `tty` on a terminal and ndjson when piped.
@@ -58,6 +74,23 @@ pub fn writer(format: OutputFormat, style: Style, live: bool) -> Box<dyn RecordW
     } else {
         Box::new(io::BufWriter::with_capacity(64 * 1024, io::stdout()))
     };
+    writer_to(format, style, out)
+}
+
+/// A writer for `format` through the pager when stdout is a terminal and
+/// `page` (see [`pager::open`]); on stdout otherwise.
+pub fn paged_writer(format: OutputFormat, style: Style, page: bool) -> Box<dyn RecordWriter> {
+    match page.then(pager::open).flatten() {
+        Some(p) => writer_to(
+            format,
+            style,
+            Box::new(io::BufWriter::with_capacity(64 * 1024, p)),
+        ),
+        None => writer(format, style, false),
+    }
+}
+
+fn writer_to(format: OutputFormat, style: Style, out: Box<dyn Write>) -> Box<dyn RecordWriter> {
     match format {
         OutputFormat::Table => Box::new(table::TableWriter::new(out, style)),
         OutputFormat::Raw => Box::new(raw::RawWriter::new(out, style)),
@@ -82,4 +115,22 @@ pub fn short_time(t: Micros) -> String {
         Some(d) => d.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
         None => t.to_string(),
     }
+}
+
+/// A count with thousands separators: `1,234,567`.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `1 record`, `2,000 records`.
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { one } else { many })
 }

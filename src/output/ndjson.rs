@@ -22,12 +22,17 @@ impl NdjsonWriter {
 impl RecordWriter for NdjsonWriter {
     fn write(&mut self, r: &Record) -> io::Result<()> {
         self.buf.clear();
-        r.write_json(&mut self.buf);
+        r.write_cli_json(&mut self.buf);
         self.buf.push(b'\n');
         self.out.write_all(&self.buf)
     }
 
     fn finish(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+
+    fn footer(&mut self, _note: &str) -> io::Result<()> {
+        // Data, not prose: a footer would break `jq`.
+        Ok(())
     }
 }

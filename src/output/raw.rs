@@ -39,4 +39,8 @@ impl RecordWriter for RawWriter {
     fn finish(&mut self) -> io::Result<()> {
         self.out.flush()
     }
+
+    fn footer(&mut self, note: &str) -> io::Result<()> {
+        writeln!(self.out, "{note}")
+    }
 }

@@ -315,6 +315,7 @@ impl<'a> Picked<'a> {
                 .unwrap_or(opts.default_level),
         };
         Record {
+            pattern: None,
             id: None,
             time: self.time.map_or(now, |t| t.1),
             level,
@@ -340,7 +341,27 @@ pub fn parse(text: &str, opts: &ParseOptions, now: Micros) -> Option<Record> {
     for (k, v) in entries {
         picked.offer(k, v, false, opts, now, &mut metadata);
     }
+    lift_own_metadata(&mut metadata);
     Some(picked.into_record(t, metadata, opts, now))
+}
+
+/// loghub's own record form (what `send --to -` and `query --output ndjson`
+/// print) round-trips: its `metadata` object is the record's metadata, not
+/// a field named `metadata` (keys beside it win), and its store `id` is
+/// dropped (the next store gives its own).
+fn lift_own_metadata(metadata: &mut Map<String, Value>) {
+    if !metadata.get("metadata").is_some_and(Value::is_object) {
+        return;
+    }
+    let Some(Value::Object(inner)) = metadata.remove("metadata") else {
+        return;
+    };
+    if metadata.get("id").is_some_and(Value::is_u64) {
+        metadata.remove("id");
+    }
+    for (k, v) in inner {
+        metadata.entry(k).or_insert(v);
+    }
 }
 
 /// The top-level members of an object in input order, without building a map

@@ -1,7 +1,10 @@
 //! logfmt lines (`time=… level=info msg="hello world" user=42`): recognised
 //! when the line starts with a `key=value` pair and is mostly pairs; mapped
 //! with the same keys as JSON (plus logfmt's short `t=` and Heroku's `at=`).
-//! Values are kept as strings (logfmt has no types); a bare key is `true`.
+//! Unquoted values that JSON would read as numbers or booleans (`2279`,
+//! `0.25`, `true`) are typed as JSON keeps them, so a field has one type
+//! whatever the line's format; quoted values stay strings; a bare key is
+//! `true`. Values of the record's own fields (`level=30`, `msg=42`) stay text.
 
 use std::borrow::Cow;
 
@@ -59,7 +62,13 @@ pub fn pairs(text: &str) -> Option<Vec<(Cow<'_, str>, Value)>> {
                     Some(p) => vs + p,
                     None => b.len(),
                 };
-                text[vs..i].to_string()
+                let bare = &text[vs..i];
+                with_value += 1;
+                out.push((key, typed(bare)));
+                if i < b.len() && !matches!(b[i], b' ' | b'\t') {
+                    return None;
+                }
+                continue;
             };
             with_value += 1;
             out.push((key, Value::String(value)));
@@ -71,6 +80,29 @@ pub fn pairs(text: &str) -> Option<Vec<(Cow<'_, str>, Value)>> {
         }
     }
     (with_value >= 2 && with_value * 2 >= tokens).then_some(out)
+}
+
+/// An unquoted value as JSON would type it: `true`/`false`, an integer,
+/// or a number in JSON's grammar with at most 15 significant digits (so
+/// no digit is lost to a float); anything else (`007`, `1.2.3`, `0x1f`,
+/// long ids) stays a string.
+pub fn typed(v: &str) -> Value {
+    match v {
+        "true" => return Value::Bool(true),
+        "false" => return Value::Bool(false),
+        _ => {}
+    }
+    let first = v.as_bytes().first().copied().unwrap_or(b'x');
+    if !(first.is_ascii_digit() || first == b'-') {
+        return Value::String(v.to_string());
+    }
+    if let Ok(n) = serde_json::from_str::<serde_json::Number>(v) {
+        let digits = v.bytes().filter(u8::is_ascii_digit).count();
+        if n.is_i64() || n.is_u64() || digits <= 15 {
+            return Value::Number(n);
+        }
+    }
+    Value::String(v.to_string())
 }
 
 fn is_key(k: &[u8]) -> bool {
@@ -132,6 +164,15 @@ pub fn parse(text: &str, opts: &ParseOptions, now: Micros) -> Option<Record> {
     let mut picked = Picked::default();
     let mut metadata = Map::new();
     for (k, v) in pairs {
+        // The record's own fields read text, as before typing.
+        let v = match v {
+            Value::Number(_) | Value::Bool(_)
+                if super::json::classify(&k, true).is_some() && v != Value::Bool(true) =>
+            {
+                Value::String(v.to_string())
+            }
+            v => v,
+        };
         picked.offer(k, v, true, opts, now, &mut metadata);
     }
     Some(picked.into_record(t, metadata, opts, now))
@@ -165,7 +206,8 @@ mod tests {
         assert_eq!(r.level, Level::Warn);
         assert_eq!(r.message, r#"disk "sda" almost full"#);
         assert_eq!(r.service, "store");
-        assert_eq!(r.metadata["used"], "93");
+        // Typed as JSON would keep it (issue 16).
+        assert_eq!(r.metadata["used"], 93);
         let r = parse(
             "ts=1700000000.5 caller=main.go:12 lvl=error msg=boom",
             &opts(),

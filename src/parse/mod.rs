@@ -6,6 +6,7 @@
 //! `Parser` on several workers.
 
 pub mod json;
+pub mod kv;
 pub mod logfmt;
 pub mod multiline;
 pub mod text;
@@ -127,6 +128,7 @@ impl Parser {
             text.to_string()
         };
         Record {
+            pattern: None,
             id: None,
             time: info.time.unwrap_or(read_time),
             level: info.level.unwrap_or(o.default_level),
@@ -135,7 +137,7 @@ impl Parser {
             host: o.host.clone(),
             trace_id: None,
             span_id: None,
-            metadata: serde_json::Map::new(),
+            metadata: kv::lift(text),
         }
     }
 }

@@ -40,6 +40,8 @@ use crate::backend::{Backend, Batch, DeliveryError, IngestOutcome};
 use crate::config::{DeliveryConfig, OnFull};
 use crate::dlq::{Dlq, Header, format, lock};
 
+/// How often a failing target is announced at most.
+const FAILING_NOTICE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 /// What the deliverer needs besides the backend.
 #[derive(Debug, Clone)]
 pub struct Context {
@@ -166,6 +168,9 @@ struct Inner {
     slots: tokio::sync::Semaphore,
     /// Records of earlier runs' files that this run delivered.
     resent: AtomicU64,
+    /// When the user was last told that the target fails (at most every
+    /// [`FAILING_NOTICE_EVERY`], so a dead target is not a silent 30 s).
+    failing_said: Mutex<Option<std::time::Instant>>,
     report: Mutex<ReplayReport>,
     /// The latest delivery error, for the spool header and the final warning.
     last_error: Mutex<Option<String>>,
@@ -263,6 +268,7 @@ impl Inner {
                 })
             }
             Err(e) => {
+                batch.void_receipt();
                 self.lose(batch.len(), &format!("{e:#}"));
                 None
             }
@@ -282,6 +288,7 @@ impl Inner {
     /// re-sending: at once (a spill) or after a pause (it just failed).
     fn spool_and_queue(&self, batch: &Batch, attempts: u32, last_error: Option<String>) {
         if !self.spooling {
+            batch.void_receipt();
             return;
         }
         let failed = last_error.is_some();
@@ -326,8 +333,28 @@ impl Inner {
                 items[0].1,
                 p.display()
             ),
-            Err(e) => self.lose(items.len(), &format!("{e:#}")),
+            Err(e) => {
+                batch.void_receipt();
+                self.lose(items.len(), &format!("{e:#}"))
+            }
         }
+    }
+
+    /// Tells the user, once and then every few seconds at most, that the
+    /// target fails and that nothing read is lost meanwhile.
+    fn say_failing(&self, reason: &str) {
+        if self.replay {
+            return;
+        }
+        let mut said = self.failing_said.lock().unwrap_or_else(|p| p.into_inner());
+        if said.is_some_and(|t| t.elapsed() < FAILING_NOTICE_EVERY) {
+            return;
+        }
+        *said = Some(std::time::Instant::now());
+        tracing::warn!(
+            "{} is unreachable or failing ({reason}); retrying, and spooling records to disk meanwhile",
+            self.ctx.target_key
+        );
     }
 
     fn account(&self, batch: &Batch, out: &IngestOutcome, count: bool) {
@@ -338,6 +365,7 @@ impl Inner {
         } else {
             self.resent
                 .fetch_add(out.accepted as u64, Ordering::Relaxed);
+            Metrics::add(&m.resent, out.accepted as u64);
         }
         let raw = if batch.ndjson.is_empty() {
             batch.records.iter().map(|r| r.approx_size()).sum::<usize>()
@@ -408,6 +436,7 @@ impl Inner {
                     } else {
                         tracing::info!("batch {}: {reason}", batch.id);
                     }
+                    self.say_failing(&reason);
                     *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) =
                         Some(reason.clone());
                     last_error = reason;
@@ -497,6 +526,7 @@ impl Inner {
             (Ok(()), Some(f)) => self.delivered_file(f, job.records),
             (Err(fail), None) => {
                 if fail.closed {
+                    batch.void_receipt();
                     return;
                 }
                 match fail.parts {
@@ -680,6 +710,7 @@ fn cut(batch: &Batch, at: usize) -> (Batch, Batch) {
         records: records.to_vec(),
         ndjson: ndjson.to_vec(),
         pre: Vec::new(),
+        receipt: batch.receipt.clone(),
     };
     (
         part(&batch.records[..at_records], &nd[..pos]),
@@ -868,6 +899,7 @@ impl Deliverer {
             next_job: AtomicU64::new(0),
             lost: AtomicU64::new(0),
             resent: AtomicU64::new(0),
+            failing_said: Mutex::new(None),
             report: Mutex::new(ReplayReport::default()),
             last_error: Mutex::new(None),
             buffers,
@@ -920,6 +952,8 @@ impl Deliverer {
             // Read but not deliverable in this run: keep it.
             if s != Stop::Closed && n > 0 {
                 inner.spool_and_queue(&batch, 0, Some("the run stopped early".into()));
+            } else {
+                batch.void_receipt();
             }
             return Err(s);
         }
@@ -950,9 +984,12 @@ impl Deliverer {
                     drop(st);
                     if let Some(j) = job.take()
                         && j.file.is_none()
-                        && s != Stop::Closed
                     {
-                        inner.spool_and_queue(&j.batch, 0, None);
+                        if s == Stop::Closed {
+                            j.batch.void_receipt();
+                        } else {
+                            inner.spool_and_queue(&j.batch, 0, None);
+                        }
                     }
                     return Err(s);
                 }
@@ -1072,14 +1109,14 @@ impl Deliverer {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        if !closed {
-            for j in queue.iter().chain(inflight.iter()) {
-                if j.file.is_none() && inner.spooling {
-                    let why = last_error
-                        .clone()
-                        .unwrap_or_else(|| "not delivered before the end of the run".into());
-                    let _ = inner.spool(&j.batch, 0, Some(why));
-                }
+        for j in queue.iter().chain(inflight.iter()) {
+            if j.file.is_none() && inner.spooling && !closed {
+                let why = last_error
+                    .clone()
+                    .unwrap_or_else(|| "not delivered before the end of the run".into());
+                let _ = inner.spool(&j.batch, 0, Some(why));
+            } else if j.file.is_none() {
+                j.batch.void_receipt();
             }
         }
         let unsynced =
@@ -1105,10 +1142,6 @@ impl Deliverer {
             && let Some(e) = &last_error
         {
             eprintln!("loghub: warning: last delivery error: {e}");
-        }
-        let resent = inner.resent.load(Ordering::Relaxed);
-        if resent > 0 {
-            tracing::info!("also delivered {resent} records that earlier runs had spooled");
         }
         let lost = inner.lost.load(Ordering::Relaxed);
         match inner.stopped() {

@@ -36,6 +36,8 @@ pub struct Metrics {
     pub spooled: AtomicU64,
     /// Records written to the spool and later delivered by this same run.
     pub unspooled: AtomicU64,
+    /// Records that earlier runs had left in the spool, delivered by this run.
+    pub resent: AtomicU64,
     /// Records refused for good (in `rejected/`).
     pub rejected: AtomicU64,
     /// Records dropped by `--on-full drop-*`, or that could be kept nowhere
@@ -73,6 +75,7 @@ impl Metrics {
             retries: AtomicU64::new(0),
             spooled: AtomicU64::new(0),
             unspooled: AtomicU64::new(0),
+            resent: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             breaker_trips: AtomicU64::new(0),
@@ -133,6 +136,7 @@ impl Metrics {
             requests: g(&self.requests),
             retries: g(&self.retries),
             spooled: g(&self.spooled).saturating_sub(g(&self.unspooled)),
+            resent: g(&self.resent),
             rejected: g(&self.rejected),
             dropped: g(&self.dropped),
             breaker_trips: g(&self.breaker_trips),
@@ -162,6 +166,8 @@ pub struct Summary {
     pub requests: u64,
     pub retries: u64,
     pub spooled: u64,
+    /// Records of earlier runs' spool files delivered by this run.
+    pub resent: u64,
     pub rejected: u64,
     pub dropped: u64,
     pub breaker_trips: u64,
@@ -173,34 +179,43 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// The human form, a few lines for stderr.
+    /// The human form, a few lines for stderr: counts with thousands
+    /// separators and plurals that agree.
     pub fn render(&self, target: &str) -> String {
+        use crate::output::{count, plural};
         let mut s = format!(
-            "loghub: sent {} of {} records to {target} in {} batches ({:.2}s, {:.0} records/s, {:.1} MiB/s)\n",
-            self.delivered,
-            self.records,
-            self.batches,
+            "loghub: sent {} of {} to {target} in {} ({:.2}s, {} records/s, {:.1} MiB/s)\n",
+            count(self.delivered),
+            plural(self.records, "record", "records"),
+            plural(self.batches, "batch", "batches"),
             self.elapsed_secs,
-            self.records_per_sec,
+            count(self.records_per_sec.round() as u64),
             self.mib_per_sec
         );
+        if self.resent > 0 {
+            s += &format!(
+                "  also re-sent {} left by an earlier run\n",
+                plural(self.resent, "record", "records")
+            );
+        }
         s += &format!(
-            "  lines {} (blank {}, invalid UTF-8 {}, truncated {}), bytes raw {} on the wire {}\n",
-            self.lines,
-            self.blank_lines,
-            self.invalid_utf8_lines,
-            self.truncated_lines,
-            self.bytes_raw,
-            self.bytes_wire
+            "  {} (blank {}, invalid UTF-8 {}, truncated {}), {} read, {} delivered as JSON, {} on the wire\n",
+            plural(self.lines, "line", "lines"),
+            count(self.blank_lines),
+            count(self.invalid_utf8_lines),
+            count(self.truncated_lines),
+            plural(self.bytes_in, "byte", "bytes"),
+            plural(self.bytes_raw, "byte", "bytes"),
+            plural(self.bytes_wire, "byte", "bytes"),
         );
         s += &format!(
             "  retries {}, spooled {}, rejected {}, dropped {}, below --min-level {}, breaker trips {}",
-            self.retries,
-            self.spooled,
-            self.rejected,
-            self.dropped,
-            self.filtered,
-            self.breaker_trips
+            count(self.retries),
+            count(self.spooled),
+            count(self.rejected),
+            count(self.dropped),
+            count(self.filtered),
+            count(self.breaker_trips)
         );
         if let (Some(p50), Some(p99)) = (self.latency_p50_ms, self.latency_p99_ms) {
             s += &format!(", latency p50 {p50:.1} ms p99 {p99:.1} ms");

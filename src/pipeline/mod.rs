@@ -22,6 +22,7 @@ pub mod enrich;
 pub mod metrics;
 pub mod redact;
 pub mod retry;
+pub mod source;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -63,6 +64,9 @@ pub struct SendPlan {
     /// Encode records to JSON on the workers (for targets that send JSON).
     pub encode: bool,
     pub deliver_ctx: deliver::Context,
+    /// An input that brings its own events (`--follow`) instead of `inputs`,
+    /// and the ledger that hears of the batches cut from them.
+    pub source: Option<(Box<dyn source::Source>, Arc<dyn source::Ledger>)>,
 }
 
 /// How the run ended.
@@ -89,6 +93,15 @@ struct Chunk {
     seq: u64,
     read_time: i64,
     events: Vec<Event>,
+    /// Where the events came from, for a [`source::Source`]'s chunks.
+    origin: Option<Box<Origin>>,
+}
+
+/// A source chunk's files and spans (see [`source::SourceChunk`]).
+struct Origin {
+    files: Vec<(usize, Arc<str>)>,
+    spans: Vec<source::Span>,
+    batch: Option<String>,
 }
 
 struct Parsed {
@@ -101,6 +114,7 @@ struct Parsed {
     ends: Vec<usize>,
     /// The target's work on `records` done ahead ([`Backend::pre_encode`]).
     pre: Option<PreEncoded>,
+    origin: Option<Box<Origin>>,
 }
 
 enum Block {
@@ -131,6 +145,7 @@ pub async fn run(
         delivery,
         encode,
         deliver_ctx,
+        source,
     } = plan;
 
     tune_malloc();
@@ -151,7 +166,8 @@ pub async fn run(
     )
     .await?;
 
-    // Reader thread: blocking reads of every input in turn.
+    // Reader thread: blocking reads of every input in turn (none with a
+    // source: the reader and line threads then end at once).
     let (block_tx, block_rx) = sync_channel::<Block>(4);
     // Read buffers go back to the reader once split, so a read does not
     // allocate and zero a fresh block (pipes fill a quarter of one per read).
@@ -168,6 +184,21 @@ pub async fn run(
         .map_or(2, |n| n.get())
         .clamp(1, 8);
     let (chunk_tx, chunk_rx) = sync_channel::<Chunk>(workers * 2);
+    let ledger = match source {
+        Some((src, ledger)) => {
+            let sink = source::ChunkSink {
+                tx: chunk_tx.clone(),
+                seq: 0,
+            };
+            let stop = signals.clone();
+            std::thread::Builder::new()
+                .name("loghub-source".into())
+                .spawn(move || src.run(sink, stop))
+                .context("starting the source thread")?;
+            Some(ledger)
+        }
+        None => None,
+    };
     let line_metrics = metrics.clone();
     let line_stop = signals.clone();
     let silence = SILENCE.min(delivery.flush_interval);
@@ -238,6 +269,7 @@ pub async fn run(
     let mut pending: BTreeMap<u64, Parsed> = BTreeMap::new();
     let mut next_seq = 0u64;
     let mut cur = BatchBuilder::new(&delivery, buffers);
+    cur.ledger = ledger;
     let mut tick = tokio::time::interval(
         delivery
             .flush_interval
@@ -303,6 +335,8 @@ pub async fn run(
         if !closed {
             unsent.extend(cur.take_all());
             deliverer.spool_now(unsent).await;
+        } else {
+            unsent.iter().for_each(Batch::void_receipt);
         }
     } else if !cur.is_empty()
         && let Err(stop) = deliverer.submit(cur.take()).await
@@ -601,23 +635,14 @@ impl LineSplitter {
             // The input line exactly as it came (the part we kept of a huge one).
             let _ = tee.write_all(raw).and_then(|_| tee.write_all(b"\n"));
         }
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if raw.iter().all(u8::is_ascii_whitespace) {
-            Metrics::add(&self.metrics.blank_lines, 1);
-            return true;
-        }
-        if truncated {
-            Metrics::add(&self.metrics.truncated_lines, 1);
-        }
-        let (text, invalid) = match std::str::from_utf8(raw) {
-            Ok(s) => (std::borrow::Cow::Borrowed(s), false),
-            Err(_) => {
-                Metrics::add(&self.metrics.invalid_utf8_lines, 1);
-                (String::from_utf8_lossy(raw), true)
-            }
-        };
         let before = self.chunk.len();
-        self.joiner.push(&text, truncated, invalid, &mut self.chunk);
+        join_line(
+            &self.metrics,
+            &mut self.joiner,
+            raw,
+            truncated,
+            &mut self.chunk,
+        );
         if self.chunk.len() > before {
             self.chunk_bytes += self.chunk[before..]
                 .iter()
@@ -648,10 +673,38 @@ impl LineSplitter {
             seq: self.seq,
             read_time: now_micros(),
             events,
+            origin: None,
         };
         self.seq += 1;
         self.out.send(chunk).is_ok()
     }
+}
+
+/// One input line (without its `\n`) into the joiner: `\r` stripped, blank
+/// lines skipped, invalid UTF-8 replaced; each counted.
+pub(crate) fn join_line(
+    metrics: &Metrics,
+    joiner: &mut Joiner,
+    raw: &[u8],
+    truncated: bool,
+    out: &mut Vec<Event>,
+) {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        Metrics::add(&metrics.blank_lines, 1);
+        return;
+    }
+    if truncated {
+        Metrics::add(&metrics.truncated_lines, 1);
+    }
+    let (text, invalid) = match std::str::from_utf8(raw) {
+        Ok(s) => (std::borrow::Cow::Borrowed(s), false),
+        Err(_) => {
+            Metrics::add(&metrics.invalid_utf8_lines, 1);
+            (String::from_utf8_lossy(raw), true)
+        }
+    };
+    joiner.push(&text, truncated, invalid, out);
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -677,13 +730,23 @@ fn parse_chunk(
     }
     let mut filtered = 0;
     let mut kept = 0;
-    for ev in chunk.events {
+    let files = chunk.origin.as_ref().map_or(&[][..], |o| &o.files[..]);
+    let mut file = files.iter().peekable();
+    let mut path: Option<&Arc<str>> = None;
+    for (i, ev) in chunk.events.into_iter().enumerate() {
+        while let Some((_, p)) = file.next_if(|(first, _)| *first <= i) {
+            path = Some(p);
+        }
         let mut r = parser.parse(&ev.text, chunk.read_time);
         if min_level.is_some_and(|m| r.level < m) {
             filtered += 1;
             continue;
         }
         enricher.apply(&mut r, &ev);
+        if let Some(p) = path {
+            r.metadata
+                .insert("file".into(), serde_json::Value::String(p.to_string()));
+        }
         redactor.apply(&mut r);
         if encode {
             r.write_json(&mut ndjson);
@@ -703,6 +766,7 @@ fn parse_chunk(
         ndjson,
         ends,
         pre: None,
+        origin: chunk.origin,
     }
 }
 
@@ -720,6 +784,12 @@ struct BatchBuilder {
     bytes: usize,
     opened: Instant,
     buffers: Arc<Buffers>,
+    /// The spans of a source's chunks in the open batch, told to the ledger
+    /// when the batch is cut (see [`source`]).
+    spans: Vec<source::Span>,
+    /// The id the open batch must have (a source's re-sent batch).
+    id: Option<String>,
+    ledger: Option<Arc<dyn source::Ledger>>,
 }
 
 impl BatchBuilder {
@@ -735,19 +805,25 @@ impl BatchBuilder {
             bytes: 0,
             opened: Instant::now(),
             buffers,
+            spans: Vec::new(),
+            id: None,
+            ledger: None,
         }
     }
 
     fn is_empty(&self) -> bool {
-        self.count == 0
+        self.count == 0 && self.spans.is_empty()
     }
 
     fn due(&self) -> bool {
-        self.count > 0 && self.opened.elapsed() >= self.interval
+        !self.is_empty() && self.opened.elapsed() >= self.interval
     }
 
     /// Adds a parsed chunk; returns the batches it completed.
     fn push(&mut self, p: Parsed) -> Vec<Batch> {
+        if p.origin.is_some() {
+            return self.push_whole(p);
+        }
         let mut done = Vec::new();
         if let Some(pre) = p.pre {
             // A pre-encoded chunk is not cut: the batch takes it whole and
@@ -810,6 +886,38 @@ impl BatchBuilder {
         done
     }
 
+    /// A source's chunk, never cut (its spans must be whole in one batch):
+    /// the open batch closes first when the chunk would overflow it, and a
+    /// re-sent batch's chunk is a batch of its own.
+    fn push_whole(&mut self, p: Parsed) -> Vec<Batch> {
+        let mut done = Vec::new();
+        let n = if p.ends.is_empty() {
+            p.records.len()
+        } else {
+            p.ends.len()
+        };
+        let size = if p.ndjson.is_empty() {
+            p.records.iter().map(Record::approx_size).sum()
+        } else {
+            p.ndjson.len()
+        };
+        let own = p.origin.as_ref().and_then(|o| o.batch.clone());
+        let over = self.count + n > self.max_records || self.bytes + size > self.max_bytes;
+        if !self.is_empty() && (own.is_some() || over) {
+            done.push(self.take());
+        }
+        if self.is_empty() {
+            self.opened = Instant::now();
+        }
+        self.bytes += size;
+        self.push_all(p);
+        self.id = own;
+        if self.id.is_some() || self.count >= self.max_records || self.bytes >= self.max_bytes {
+            done.push(self.take());
+        }
+        done
+    }
+
     fn push_all(&mut self, p: Parsed) {
         self.count += if p.ends.is_empty() {
             p.records.len()
@@ -819,6 +927,9 @@ impl BatchBuilder {
         self.records.extend(p.records);
         self.ndjson.extend_from_slice(&p.ndjson);
         self.pre.extend(p.pre);
+        if let Some(o) = p.origin {
+            self.spans.extend(o.spans);
+        }
     }
 
     fn take(&mut self) -> Batch {
@@ -832,13 +943,25 @@ impl BatchBuilder {
             // for a full one: the buffer bounds records, not reservations.
             b.ndjson.shrink_to_fit();
         }
+        if let Some(id) = self.id.take() {
+            b.id = id;
+        }
+        if let Some(ledger) = &self.ledger
+            && !self.spans.is_empty()
+        {
+            ledger.cut(&mut b, std::mem::take(&mut self.spans));
+        }
         b
     }
 
     /// Everything left, in batches of the usual size.
     fn take_all(&mut self) -> Vec<Batch> {
-        if self.count == 0 {
+        if self.is_empty() {
             return vec![];
+        }
+        if !self.spans.is_empty() {
+            // One batch: its spans are recorded whole.
+            return vec![self.take()];
         }
         deliver::split_every(self.take(), self.max_records)
     }
@@ -847,6 +970,65 @@ impl BatchBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct Spans(Mutex<Vec<(String, Vec<source::Span>)>>);
+
+    impl source::Ledger for Spans {
+        fn cut(&self, batch: &mut Batch, spans: Vec<source::Span>) {
+            self.0.lock().unwrap().push((batch.id.clone(), spans));
+        }
+    }
+
+    fn parsed(n: usize, span: (u64, u64), batch: Option<&str>) -> Parsed {
+        Parsed {
+            seq: 0,
+            records: (0..n)
+                .map(|i| Record {
+                    message: format!("m{i}"),
+                    ..Record::default()
+                })
+                .collect(),
+            ndjson: Vec::new(),
+            ends: Vec::new(),
+            pre: None,
+            origin: Some(Box::new(Origin {
+                files: Vec::new(),
+                spans: vec![source::Span {
+                    file: 1,
+                    start: span.0,
+                    end: span.1,
+                }],
+                batch: batch.map(str::to_string),
+            })),
+        }
+    }
+
+    #[test]
+    fn a_source_chunk_is_never_cut_and_its_spans_reach_the_ledger_with_the_batch() {
+        let d = DeliveryConfig {
+            batch_size: 10,
+            ..DeliveryConfig::default()
+        };
+        let mut b = BatchBuilder::new(&d, Arc::new(Buffers::default()));
+        let ledger = Arc::new(Spans(Mutex::new(Vec::new())));
+        b.ledger = Some(ledger.clone());
+        assert!(b.push(parsed(6, (0, 60), None)).is_empty());
+        // 6 + 6 > 10: the open batch closes before the chunk, not inside it.
+        let done = b.push(parsed(6, (60, 120), None));
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].len(), 6);
+        // A re-sent batch is a batch of its own, under its id.
+        let done = b.push(parsed(3, (120, 150), Some("again")));
+        assert_eq!(done.iter().map(Batch::len).collect::<Vec<_>>(), vec![6, 3]);
+        assert_eq!(done[1].id, "again");
+        let cut = ledger.0.lock().unwrap();
+        let spans: Vec<(u64, u64)> = cut
+            .iter()
+            .map(|(_, s)| (s[0].start, s.last().unwrap().end))
+            .collect();
+        assert_eq!(spans, vec![(0, 60), (60, 120), (120, 150)]);
+        assert_eq!(cut[2].0, "again");
+    }
 
     #[test]
     fn buffers_come_back_empty_with_room_and_stay_bounded() {

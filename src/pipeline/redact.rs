@@ -465,6 +465,7 @@ mod tests {
 
     fn rec(message: &str, metadata: Value) -> Record {
         Record {
+            pattern: None,
             message: message.into(),
             metadata: metadata.as_object().unwrap().clone(),
             ..Record::default()

@@ -23,6 +23,8 @@ pub struct Query {
     /// Allowed hosts; empty means all.
     pub hosts: Vec<String>,
     pub trace_id: Option<String>,
+    /// Records whose trace id starts with this (`loghub trace 4bf92f35`).
+    pub trace_prefix: Option<String>,
     /// Inclusive lower bound on `time`.
     pub since: Option<Micros>,
     /// Exclusive upper bound on `time`.
@@ -30,6 +32,12 @@ pub struct Query {
     /// Metadata equality filters: `key` (dotted path for nesting) = `value`
     /// compared as text.
     pub metadata: Vec<(String, String)>,
+    /// Numeric comparisons on metadata (`duration_ms>1000`).
+    pub compare: Vec<MetaCompare>,
+
+    /// Allowed patterns (`pattern=ID`, SPEC §10); empty means all. A store
+    /// widens each id to every stored id that now maps to its template.
+    pub patterns: Vec<crate::pattern::PatternId>,
     /// How many records to return in all; `None` for the command's default,
     /// `Some(0)` for all.
     pub limit: Option<usize>,
@@ -53,7 +61,18 @@ impl Query {
         {
             return false;
         }
+        if let Some(p) = &self.trace_prefix
+            && !r
+                .trace_id
+                .as_deref()
+                .is_some_and(|t| t.starts_with(p.as_str()))
+        {
+            return false;
+        }
         if self.since.is_some_and(|s| r.time < s) || self.until.is_some_and(|u| r.time >= u) {
+            return false;
+        }
+        if !self.patterns.is_empty() && !r.pattern.is_some_and(|p| self.patterns.contains(&p)) {
             return false;
         }
         if !self.text.is_empty() {
@@ -65,6 +84,65 @@ impl Query {
         self.metadata
             .iter()
             .all(|(k, v)| metadata_value(&r.metadata, k).is_some_and(|m| m == *v))
+            && self.compare.iter().all(|c| c.holds(&r.metadata))
+    }
+}
+
+/// `>`, `>=`, `<`, `<=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+impl CmpOp {
+    /// The operator as written in terms and SQL.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CmpOp> {
+        Some(match s {
+            ">" => CmpOp::Gt,
+            ">=" => CmpOp::Ge,
+            "<" => CmpOp::Lt,
+            "<=" => CmpOp::Le,
+            _ => return None,
+        })
+    }
+}
+
+/// A numeric comparison on a metadata value (dotted path). A value holds
+/// when it is a number, or a string that reads as one (records stored
+/// before logfmt values were typed); anything else does not match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetaCompare {
+    pub key: String,
+    pub op: CmpOp,
+    pub value: f64,
+}
+
+impl MetaCompare {
+    pub fn holds(&self, meta: &serde_json::Map<String, serde_json::Value>) -> bool {
+        let Some(text) = metadata_value(meta, &self.key) else {
+            return false;
+        };
+        let Ok(n) = text.parse::<f64>() else {
+            return false;
+        };
+        match self.op {
+            CmpOp::Gt => n > self.value,
+            CmpOp::Ge => n >= self.value,
+            CmpOp::Lt => n < self.value,
+            CmpOp::Le => n <= self.value,
+        }
     }
 }
 
@@ -128,6 +206,23 @@ pub struct TopError {
     pub count: u64,
     pub service: String,
     pub last_seen: Micros,
+}
+
+/// One template in `loghub patterns`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PatternRow {
+    /// The template's current id (16 hex digits).
+    pub id: String,
+    pub template: String,
+    pub count: u64,
+    /// `count` as a fraction of all matching records.
+    pub share: f64,
+    pub first_seen: String,
+    pub last_seen: String,
+    /// One real message of the template.
+    pub example: String,
+    /// Counts in equal slices of the window, oldest first.
+    pub trend: Vec<u64>,
 }
 
 /// Aggregated counts.

@@ -9,7 +9,9 @@
 //! - `trace=ID` (also `trace_id`, `traceId`);
 //! - `since=15m|2h|7d|TIME`, `until=…` (relative times count back from now);
 //! - `limit=N` (`0` = all);
-//! - any other `key=value`: a metadata filter (`user_id=42`, `http.status=500`).
+//! - `pattern=ID` (16 hex digits, as `loghub patterns` shows; comma lists);
+//! - any other `key=value`: a metadata filter (`user_id=42`, `http.status=500`);
+//!   `key>N`, `>=`, `<`, `<=` compare metadata numbers (`duration_ms>1000`).
 //!
 //! A term whose "key" is not a plain name (`a b=c`, `=x`) is full text.
 
@@ -81,10 +83,42 @@ fn apply_term(q: &mut Query, term: &str, now: Micros) -> Result<(), String> {
     };
     let lkey = key.to_ascii_lowercase();
     if op != Op::Eq && lkey != "level" {
-        return Err(format!(
-            "only level takes a comparison ({key}{} is not supported); use key=value",
-            &term[key.len()..term.len() - value.len()]
-        ));
+        let sym = &term[key.len()..term.len() - value.len()];
+        if matches!(
+            lkey.as_str(),
+            "q" | "text"
+                | "message"
+                | "msg"
+                | "service"
+                | "services"
+                | "host"
+                | "hostname"
+                | "hosts"
+                | "trace"
+                | "trace_id"
+                | "traceid"
+                | "since"
+                | "from"
+                | "until"
+                | "to"
+                | "limit"
+        ) {
+            return Err(format!(
+                "{key} takes no comparison ({key}{sym}); use {key}=value"
+            ));
+        }
+        let n: f64 = value
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n: &f64| n.is_finite())
+            .ok_or_else(|| format!("a comparison needs a number, not '{}'", value.trim()))?;
+        q.compare.push(super::MetaCompare {
+            key: key.to_string(),
+            op: super::CmpOp::parse(sym).expect("split_term gives one of > >= < <="),
+            value: n,
+        });
+        return Ok(());
     }
     let value = value.trim();
     if value.is_empty() {
@@ -106,6 +140,16 @@ fn apply_term(q: &mut Query, term: &str, now: Micros) -> Result<(), String> {
         "trace" | "trace_id" | "traceid" => q.trace_id = Some(value.to_string()),
         "since" | "from" => q.since = Some(readable(parse_time(value, now)?, value)?),
         "until" | "to" => q.until = Some(readable(parse_time(value, now)?, value)?),
+        "pattern" | "patterns" => {
+            for v in value.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+                let id = crate::pattern::PatternId::parse(v).ok_or_else(|| {
+                    format!("'{v}' is not a pattern id: expected 16 hex digits, as `loghub patterns` shows")
+                })?;
+                if !q.patterns.contains(&id) {
+                    q.patterns.push(id);
+                }
+            }
+        }
         "limit" => {
             q.limit = Some(
                 value
@@ -161,6 +205,9 @@ pub fn parse_time(value: &str, now: Micros) -> Result<Micros, String> {
     if v.eq_ignore_ascii_case("now") {
         return Ok(now);
     }
+    if let Some(t) = journalctl_words(v, now)? {
+        return Ok(t);
+    }
     if let Ok(n) = v.parse::<i64>() {
         // Epoch by magnitude: seconds until year 5138, then ms, µs, ns.
         let a = n.unsigned_abs();
@@ -197,8 +244,47 @@ pub fn parse_time(value: &str, now: Micros) -> Result<Micros, String> {
         return local_micros(d.and_hms_opt(0, 0, 0).expect("midnight exists"));
     }
     Err(format!(
-        "'{value}' is not a time: expected a duration back from now (15m, 2h, 7d), \
-         an RFC 3339 time (2026-01-31T12:00:00Z), a date (2026-01-31) or epoch seconds"
+        "'{value}' is not a time: expected a duration back from now (15m, 2h, 7d, \
+         \"2 hours ago\", -1h), today, yesterday, an RFC 3339 time (2026-01-31T12:00:00Z), \
+         a date (2026-01-31) or epoch seconds"
+    ))
+}
+
+/// The words journalctl users type: `today`, `yesterday`, `tomorrow`
+/// (local midnight of that day), `2 hours ago`, `-1h`, `+30m`, `-2 days`.
+/// `None` when `v` is none of these.
+fn journalctl_words(v: &str, now: Micros) -> Result<Option<Micros>, String> {
+    let lower = v.to_ascii_lowercase();
+    let day = match lower.as_str() {
+        "today" => Some(0),
+        "yesterday" => Some(-1),
+        "tomorrow" => Some(1),
+        _ => None,
+    };
+    if let Some(offset) = day {
+        let today = chrono::DateTime::from_timestamp_micros(now)
+            .ok_or("the clock is out of range")?
+            .with_timezone(&Local)
+            .date_naive();
+        let d = today + chrono::Duration::days(offset);
+        return local_micros(d.and_hms_opt(0, 0, 0).expect("midnight exists")).map(Some);
+    }
+    let (sign, span) = if let Some(rest) = lower.strip_suffix(" ago") {
+        (-1, rest)
+    } else if let Some(rest) = lower.strip_prefix('-') {
+        (-1, rest)
+    } else if let Some(rest) = lower.strip_prefix('+') {
+        (1, rest)
+    } else {
+        return Ok(None);
+    };
+    let span = span.trim();
+    if !span.starts_with(|c: char| c.is_ascii_digit()) {
+        return Ok(None);
+    }
+    let secs = parse_duration_secs(span)?;
+    Ok(Some(
+        now.saturating_add(sign * secs.saturating_mul(1_000_000)),
     ))
 }
 
@@ -299,7 +385,10 @@ mod tests {
             "since=yesterdayish",
             "limit=many",
             "service=",
+            "user_id>=many",
+            "since>1h",
             "user_id>=3",
+            "pattern=7f3a",
         ] {
             let e = terms(&[bad]).unwrap_err();
             assert_eq!(e.term, bad);
@@ -339,5 +428,23 @@ mod tests {
         );
         assert!(parse_time("2026-01-31", NOW).is_ok());
         assert!(parse_time("yesterdayish", NOW).is_err());
+    }
+
+    #[test]
+    fn journalctl_words_are_times() {
+        assert_eq!(parse_time("2 hours ago", NOW).unwrap(), NOW - 7_200_000_000);
+        assert_eq!(parse_time("-1h", NOW).unwrap(), NOW - 3_600_000_000);
+        assert_eq!(parse_time("+30m", NOW).unwrap(), NOW + 1_800_000_000);
+        assert_eq!(
+            parse_time("-2 days", NOW).unwrap(),
+            NOW - 2 * 86_400_000_000
+        );
+        let today = parse_time("today", NOW).unwrap();
+        let yesterday = parse_time("Yesterday", NOW).unwrap();
+        assert!(today <= NOW && NOW - today < 86_400_000_000 + 3_600_000_000);
+        // One calendar day earlier (23–25 hours across a DST change).
+        assert!((today - yesterday - 86_400_000_000).abs() <= 3_600_000_000);
+        assert!(parse_time("tomorrow", NOW).unwrap() > NOW);
+        assert!(parse_time("soon ago", NOW).is_err());
     }
 }

@@ -171,6 +171,7 @@ async fn handle(
             records,
             ndjson: Vec::new(),
             pre: Vec::new(),
+            receipt: None,
         };
         let outcome = st.backend.ingest(&batch).await.map_err(delivery_error)?;
         received = outcome.accepted;
@@ -650,6 +651,7 @@ fn fields_to_record(fields: Fields, now: i64) -> Result<Record, String> {
         metadata.entry(k).or_insert(v);
     }
     Ok(Record {
+        pattern: None,
         id: None,
         time,
         level,

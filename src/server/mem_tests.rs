@@ -12,7 +12,9 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::backend::{Batch, DeliveryError, IngestOutcome, RecordStream, TailStart};
+use crate::backend::{
+    Batch, DeliveryError, IngestOutcome, RecordStream, RetentionAbility, RetentionPolicy, TailStart,
+};
 use crate::query::QueryPage;
 use crate::record::Record;
 
@@ -34,6 +36,12 @@ impl Mem {
 impl Backend for Mem {
     fn describe(&self) -> String {
         "mem".into()
+    }
+    fn retention(&self) -> RetentionAbility {
+        RetentionAbility::default()
+    }
+    async fn retain(&self, _policy: &RetentionPolicy) -> Result<u64> {
+        Ok(0)
     }
     async fn ingest(&self, batch: &Batch) -> Result<IngestOutcome, DeliveryError> {
         if !self.batches.lock().unwrap().insert(batch.id.clone()) {
@@ -101,6 +109,7 @@ impl Backend for Mem {
 
 fn rec(msg: &str) -> Record {
     Record {
+        pattern: None,
         time: crate::record::now_micros(),
         service: "svc".into(),
         message: msg.into(),

@@ -19,6 +19,8 @@ pub struct Metrics {
     pub idempotent_replays: AtomicU64,
     pub sse_clients: AtomicU64,
     pub sse_disconnects_lagged: AtomicU64,
+    /// Export answers being written (`read::export`).
+    pub exports: AtomicU64,
     requests: Mutex<BTreeMap<(String, u16), u64>>,
 }
 
@@ -79,6 +81,11 @@ impl Metrics {
             out,
             "# HELP loghub_sse_clients Open live-tail streams.\n# TYPE loghub_sse_clients gauge\nloghub_sse_clients {}",
             load(&self.sse_clients)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP loghub_exports Export answers being written.\n# TYPE loghub_exports gauge\nloghub_exports {}",
+            load(&self.exports)
         );
         let _ = writeln!(
             out,

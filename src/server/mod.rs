@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod error;
+mod export;
 pub mod ingest;
 #[cfg(test)]
 mod mem_tests;
@@ -115,12 +116,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/ingest/{key}", post(ingest::ingest_loggier))
         .route("/api/ingest/{key}/batch", post(ingest::ingest_loggier))
         .route("/api/v1/logs", get(read::logs))
+        .route("/api/v1/logs/export", get(read::export))
         .route("/api/v1/logs/trace/{id}", get(read::trace))
         .route("/api/v1/logs/aggregated", get(read::aggregated))
         .route("/api/v1/logs/top-services", get(read::top_services))
         .route("/api/v1/logs/top-errors", get(read::top_errors))
         .route("/api/v1/logs/stream", get(stream::stream))
         .route("/api/v1/stats", get(read::stats))
+        .route("/api/v1/patterns", get(read::patterns))
         .route("/health", get(health))
         .route("/metrics", get(metrics_text))
         .fallback(not_found)
@@ -267,8 +270,11 @@ pub fn parse_time_param(name: &str, s: &str) -> Result<Micros, ApiError> {
 /// The query parameters every reading route shares, as a [`Query`]:
 /// `q` (words, each a full-text term), `term` (one exact full-text term,
 /// repeatable), `service`, `level`, `hostname` (comma lists, repeatable),
-/// `traceId`, `from`, `to` (exclusive), `metadata_filters` (a JSON object
-/// `{"key":"value"}` or a list of `{"key":…,"value":…}`).
+/// `traceId`, `from`, `to` (exclusive), `pattern` (ids, comma list),
+/// `metadata_filters` (a JSON object `{"key":"value"}` or a list of
+/// `{"key":…,"value":…}`), `metadata_compare` (a list of
+/// `{"key":…,"op":">=","value":1000}`) and `trace_prefix` (loghub's own
+/// additions).
 pub fn query_from_params(params: &[(String, String)]) -> Result<Query, ApiError> {
     let mut q = Query::default();
     let list = |v: &str| -> Vec<String> {
@@ -293,13 +299,54 @@ pub fn query_from_params(params: &[(String, String)]) -> Result<Query, ApiError>
                 }
             }
             "traceId" | "trace_id" if !v.is_empty() => q.trace_id = Some(v.clone()),
+            "trace_prefix" if !v.is_empty() => q.trace_prefix = Some(v.clone()),
             "from" | "since" if !v.is_empty() => q.since = Some(parse_time_param(k, v)?),
             "to" | "until" if !v.is_empty() => q.until = Some(parse_time_param(k, v)?),
             "metadata_filters" if !v.is_empty() => q.metadata.extend(metadata_filters(v)?),
+            "metadata_compare" if !v.is_empty() => q.compare.extend(metadata_compare(v)?),
+
+            "pattern" => {
+                for id in list(v) {
+                    q.patterns
+                        .push(crate::pattern::PatternId::parse(&id).ok_or_else(|| {
+                            ApiError::bad_request(format!(
+                                "invalid pattern '{id}': expected 16 hex digits"
+                            ))
+                        })?);
+                }
+            }
             _ => {}
         }
     }
     Ok(q)
+}
+
+/// `metadata_compare`: a JSON list of `{"key":…,"op":">"|">="|"<"|"<=","value":NUMBER}`.
+fn metadata_compare(v: &str) -> Result<Vec<crate::query::MetaCompare>, ApiError> {
+    let bad = || {
+        ApiError::bad_request(
+            "metadata_compare must be a JSON list of {\"key\":…,\"op\":\">\"|\">=\"|\"<\"|\"<=\",\"value\":NUMBER}",
+        )
+    };
+    let items: Vec<Value> = serde_json::from_str(v).map_err(|_| bad())?;
+    items
+        .iter()
+        .map(|it| {
+            Ok(crate::query::MetaCompare {
+                key: it
+                    .get("key")
+                    .and_then(Value::as_str)
+                    .ok_or_else(bad)?
+                    .to_string(),
+                op: it
+                    .get("op")
+                    .and_then(Value::as_str)
+                    .and_then(crate::query::CmpOp::parse)
+                    .ok_or_else(bad)?,
+                value: it.get("value").and_then(Value::as_f64).ok_or_else(bad)?,
+            })
+        })
+        .collect()
 }
 
 fn metadata_filters(v: &str) -> Result<Vec<(String, String)>, ApiError> {

@@ -1,5 +1,5 @@
 //! The reading routes: `GET /api/v1/logs` (search, newest first, cursor or
-//! offset pages), `/api/v1/logs/trace/{id}`, `/api/v1/logs/aggregated`,
+//! offset pages), `/api/v1/logs/export` (every match as one NDJSON answer), `/api/v1/logs/trace/{id}`, `/api/v1/logs/aggregated`,
 //! `/api/v1/logs/top-services`, `/api/v1/logs/top-errors`, `/api/v1/stats`.
 //!
 //! Every route needs a full key. Bad parameters are 400s; a cursor the store
@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use super::auth::Access;
 use super::error::ApiError;
+use super::export;
 use super::{AppState, int_param, query_from_params, str_param};
 use crate::query::{Query, QueryPage, Stats, StatsQuery};
 use crate::record::{Level, format_time};
@@ -145,6 +146,69 @@ pub async fn logs(
         body,
     )
         .into_response())
+}
+
+/// `GET /api/v1/logs/export`: every match of the same terms as
+/// `/api/v1/logs`, newest first (`limit`: at most that many; 0 or none:
+/// all), as one chunked `application/x-ndjson` answer, compressed with zstd
+/// or gzip when `Accept-Encoding` asks. Records are encoded as the store
+/// gives them out, a few hundred at a time, so memory stays bounded
+/// whatever the result. A client that goes away drops the answer, which
+/// drops the store's read: nothing goes on (`loghub_exports` in `/metrics`
+/// counts the answers being written).
+pub async fn export(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    read_access(&st, &headers)?;
+    let params = pairs(raw);
+    let q = query_from_params(&params)?;
+    let limit = match int_param(&params, "limit")? {
+        None | Some(0) => None,
+        Some(n) if n > 0 => Some(n as usize),
+        Some(_) => return Err(ApiError::bad_request("limit must be 0 (all) or more")),
+    };
+    let encoding = export::Encoding::accepted(&headers);
+    let records = st
+        .backend
+        .export(&q, limit)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let body = export::body(records, encoding, st.metrics.clone());
+    let mut resp = axum::body::Body::from_stream(body).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-ndjson"),
+    );
+    if let Some(name) = encoding.name() {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(name));
+    }
+    Ok(resp)
+}
+
+/// `GET /api/v1/patterns`: the query parameters of `/api/v1/logs` and
+/// `limit` (default 50, 0 = all); `{"patterns":[{id, template, count,
+/// share, first_seen, last_seen, example, trend}]}`.
+pub async fn patterns(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    read_access(&st, &headers)?;
+    let params = pairs(raw);
+    let q = query_from_params(&params)?;
+    let limit = int_param(&params, "limit")?.unwrap_or(50);
+    if limit < 0 {
+        return Err(ApiError::bad_request("limit must be 0 (all) or more"));
+    }
+    let rows = st
+        .backend
+        .patterns(&q, limit as usize)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(axum::Json(json!({ "patterns": rows })).into_response())
 }
 
 /// One page from the backend; a failure with a cursor that goes away

@@ -31,8 +31,12 @@
 //! block id), the time as a zigzag varint step from the previous time, the
 //! level (0..4), then service, host, message, trace id, span id and the
 //! metadata JSON as length-prefixed strings (for trace and span ids the
-//! length is stored plus one, 0 meaning none). The compressed row starts
-//! with the decoded length (u32, little endian).
+//! length is stored plus one, 0 meaning none); format 2 adds, after the
+//! level, the record's pattern id as stored at ingest (8 bytes, little
+//! endian), and a `p` key token per distinct pattern to the block's
+//! document. Records of format 1 blocks (written before patterns) get the
+//! id of their masked line ([`crate::pattern::Signature`]) when read. The
+//! compressed row starts with the decoded length (u32, little endian).
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -41,6 +45,7 @@ use anyhow::{Context, bail};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
+use crate::pattern::{PatternId, Signature};
 use crate::query::{Query, metadata_value};
 use crate::record::{Level, Micros, Record};
 
@@ -50,7 +55,9 @@ pub(crate) const MAX_RECORDS: usize = 2048;
 pub(crate) const MAX_BYTES: usize = 1 << 20;
 
 /// Format byte of the block layout above.
-const FORMAT: u8 = 1;
+const FORMAT: u8 = 2;
+/// The layout before patterns, still read.
+const FORMAT_1: u8 = 1;
 /// zstd level: the fastest regular level; logs still shrink 5-10×.
 const ZSTD_LEVEL: i32 = 1;
 
@@ -77,6 +84,8 @@ pub(crate) struct View<'a> {
     pub span_id: Option<&'a str>,
     /// Metadata as JSON text; empty when there is none.
     pub metadata: &'a str,
+    /// The pattern id stored with the record (its template at ingest).
+    pub pattern: PatternId,
 }
 
 impl View<'_> {
@@ -95,6 +104,7 @@ impl View<'_> {
             } else {
                 serde_json::from_str(self.metadata).unwrap_or_default()
             },
+            pattern: Some(self.pattern),
         }
     }
 }
@@ -149,6 +159,7 @@ impl Builder {
         self.prev_id = v.id;
         self.prev_time = v.time;
         self.raw.push(v.level.index() as u8);
+        self.raw.extend_from_slice(&v.pattern.0.to_le_bytes());
         for s in [v.service, v.host, v.message] {
             put_str(&mut self.raw, s);
         }
@@ -178,6 +189,7 @@ impl Builder {
         self.keys.insert(Key::of(b's', v.service));
         self.keys.insert(Key::of(b'h', v.host));
         self.keys.insert(Key::level(v.level));
+        self.keys.insert(Key::pattern(v.pattern));
         if let Some(t) = v.trace_id {
             self.probes.insert(Key::of(b't', t));
         }
@@ -251,9 +263,20 @@ pub(crate) fn decode(first_id: i64, data: &[u8], raw: &mut Vec<u8>) -> anyhow::R
 
 /// The records of a decompressed block (see [`decode`]).
 pub(crate) fn views(first_id: i64, raw: &[u8]) -> anyhow::Result<Vec<View<'_>>> {
+    Ok(spans(first_id, raw)?.into_iter().map(|(v, _)| v).collect())
+}
+
+/// The records of a decompressed block, each with the byte range of its
+/// fields after the id and time: what [`view_at`] reads back, so a reader
+/// can keep a few records of a block without keeping the block.
+pub(crate) fn spans(
+    first_id: i64,
+    raw: &[u8],
+) -> anyhow::Result<Vec<(View<'_>, std::ops::Range<usize>)>> {
     let bad = || anyhow::anyhow!("block {first_id} is corrupt");
     let mut r = Reader { buf: raw, pos: 0 };
-    if r.byte().ok_or_else(bad)? != FORMAT {
+    let format = r.byte().ok_or_else(bad)?;
+    if format != FORMAT && format != FORMAT_1 {
         bail!("block {first_id} has an unknown format");
     }
     let mut out = Vec::new();
@@ -261,28 +284,22 @@ pub(crate) fn views(first_id: i64, raw: &[u8]) -> anyhow::Result<Vec<View<'_>>> 
     while r.pos < raw.len() {
         id += r.varint().ok_or_else(bad)? as i64;
         time = time.wrapping_add(unzigzag(r.varint().ok_or_else(bad)?));
-        let level = *Level::ALL
-            .get(r.byte().ok_or_else(bad)? as usize)
-            .ok_or_else(bad)?;
-        let service = r.str().ok_or_else(bad)?;
-        let host = r.str().ok_or_else(bad)?;
-        let message = r.str().ok_or_else(bad)?;
-        let trace_id = r.opt_str().ok_or_else(bad)?;
-        let span_id = r.opt_str().ok_or_else(bad)?;
-        let metadata = r.str().ok_or_else(bad)?;
-        out.push(View {
-            id,
-            time,
-            level,
-            service,
-            host,
-            message,
-            trace_id,
-            span_id,
-            metadata,
-        });
+        let start = r.pos;
+        let v = r.fields(id, time, format == FORMAT).ok_or_else(bad)?;
+        out.push((v, start..r.pos));
     }
     Ok(out)
+}
+
+/// One record from the bytes of its fields (a range [`spans`] gave) of a
+/// block of the current format (a store's writer converts older blocks
+/// when it first opens the store: `store::patterns::backfill`).
+pub(crate) fn view_at(id: i64, time: Micros, fields: &[u8]) -> Option<View<'_>> {
+    Reader {
+        buf: fields,
+        pos: 0,
+    }
+    .fields(id, time, true)
 }
 
 struct Reader<'a> {
@@ -291,6 +308,34 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// The fields of a record after its id and time.
+    /// `with_pattern`: format 2; a record of format 1 gets the id of its
+    /// masked line.
+    fn fields(&mut self, id: i64, time: Micros, with_pattern: bool) -> Option<View<'a>> {
+        let level = *Level::ALL.get(self.byte()? as usize)?;
+        let pattern = if with_pattern {
+            let b = self.bytes_raw(8)?;
+            Some(PatternId(u64::from_le_bytes(b.try_into().ok()?)))
+        } else {
+            None
+        };
+        let service = self.str()?;
+        let host = self.str()?;
+        let message = self.str()?;
+        Some(View {
+            id,
+            time,
+            level,
+            service,
+            host,
+            message,
+            trace_id: self.opt_str()?,
+            span_id: self.opt_str()?,
+            metadata: self.str()?,
+            pattern: pattern.unwrap_or_else(|| PatternId::of(&Signature::of(message).text())),
+        })
+    }
+
     fn byte(&mut self) -> Option<u8> {
         let b = *self.buf.get(self.pos)?;
         self.pos += 1;
@@ -307,6 +352,13 @@ impl<'a> Reader<'a> {
             }
         }
         None
+    }
+
+    fn bytes_raw(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self.pos.checked_add(n)?;
+        let b = self.buf.get(self.pos..end)?;
+        self.pos = end;
+        Some(b)
     }
 
     fn bytes(&mut self, n: usize) -> Option<&'a str> {
@@ -483,6 +535,10 @@ impl Key {
         Key(b'l', l.index() as u64)
     }
 
+    fn pattern(p: PatternId) -> Key {
+        Key(b'p', p.0)
+    }
+
     /// A metadata path (dotted) and its value's text, as
     /// [`metadata_value`] gives it.
     fn meta(path: Fnv, value: &str) -> Key {
@@ -618,10 +674,13 @@ pub(crate) struct Filter {
     services: Vec<String>,
     hosts: Vec<String>,
     trace_id: Option<String>,
+    trace_prefix: Option<String>,
     pub since: Option<Micros>,
     pub until: Option<Micros>,
     metadata: Vec<(String, String)>,
+    compare: Vec<crate::query::MetaCompare>,
     phrases: Vec<Vec<String>>,
+    patterns: Vec<PatternId>,
 }
 
 impl Filter {
@@ -631,10 +690,13 @@ impl Filter {
             services: q.services.clone(),
             hosts: q.hosts.clone(),
             trace_id: q.trace_id.clone(),
+            trace_prefix: q.trace_prefix.clone(),
             since: q.since,
             until: q.until,
             metadata: q.metadata.clone(),
+            compare: q.compare.clone(),
             phrases: phrases(q),
+            patterns: q.patterns.clone(),
         }
     }
 
@@ -653,20 +715,29 @@ impl Filter {
         {
             return false;
         }
+        if let Some(p) = &self.trace_prefix
+            && !v.trace_id.is_some_and(|t| t.starts_with(p.as_str()))
+        {
+            return false;
+        }
         if self.since.is_some_and(|s| v.time < s) || self.until.is_some_and(|u| v.time >= u) {
+            return false;
+        }
+        if !self.patterns.is_empty() && !self.patterns.contains(&v.pattern) {
             return false;
         }
         if !self.phrases.iter().all(|p| has_phrase(v.message, p)) {
             return false;
         }
-        if !self.metadata.is_empty() {
+        if !self.metadata.is_empty() || !self.compare.is_empty() {
             let Ok(map) = serde_json::from_str(v.metadata) else {
                 return false;
             };
             return self
                 .metadata
                 .iter()
-                .all(|(k, want)| metadata_value(&map, k).is_some_and(|m| m == *want));
+                .all(|(k, want)| metadata_value(&map, k).is_some_and(|m| m == *want))
+                && self.compare.iter().all(|c| c.holds(&map));
         }
         true
     }
@@ -703,6 +774,9 @@ pub(crate) fn block_match(q: &Query) -> Option<String> {
     if !q.hosts.is_empty() {
         groups.push(any(q.hosts.iter().map(|s| Key::of(b'h', s)).collect()));
     }
+    if !q.patterns.is_empty() {
+        groups.push(any(q.patterns.iter().map(|p| Key::pattern(*p)).collect()));
+    }
     if !q.levels.is_empty() && q.levels.len() < Level::ALL.len() {
         groups.push(any(q.levels.iter().map(|l| Key::level(*l)).collect()));
     }
@@ -726,6 +800,7 @@ mod tests {
             trace_id: (id % 2 == 0).then_some("abc"),
             span_id: None,
             metadata,
+            pattern: PatternId(id as u64),
         }
     }
 

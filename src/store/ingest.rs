@@ -13,7 +13,7 @@ use super::Store;
 use super::block::{Builder, MAX_RECORDS, View};
 use super::schema::CHUNK_SHIFT;
 use crate::backend::{Batch, DeliveryError, IngestOutcome};
-use crate::query::fingerprint;
+use crate::pattern::{Alias, PatternId, Signature, Template};
 use crate::record::{Level, Micros, Record, now_micros};
 
 /// The outcome as kept in `batches.outcome`.
@@ -21,6 +21,14 @@ use crate::record::{Level, Micros, Record, now_micros};
 struct StoredOutcome {
     accepted: usize,
     rejected: Vec<(usize, String)>,
+}
+
+/// Whether ingest mines patterns: always, except when `LOGHUB_PATTERNS=off`
+/// (a benchmark knob: `bench/patterns.sh` compares the two).
+fn mining_on() -> bool {
+    static ON: std::sync::LazyLock<bool> =
+        std::sync::LazyLock::new(|| std::env::var("LOGHUB_PATTERNS").as_deref() != Ok("off"));
+    *ON
 }
 
 /// Why a record cannot be stored (SPEC §2), if it cannot.
@@ -58,6 +66,10 @@ pub struct Prepared {
     rejected: Vec<(usize, String)>,
     minutes: HashMap<(i64, String, u8), i64>,
     errors: HashMap<ErrorKey, ErrorCount>,
+    /// (minute, pattern, service, level) → (count, last seen, first offset).
+    patterns: HashMap<(i64, PatternId, String, u8), ErrorCount>,
+    templates: Vec<Template>,
+    aliases: Vec<Alias>,
 }
 
 impl Prepared {
@@ -123,7 +135,12 @@ pub(crate) fn encode<'a>(
 
 /// Encodes records (ids ascending: `id(i)` is the id of `records[i]`) into
 /// blocks with ids relative to `base`.
-fn encode_records(records: &[&Record], id: impl Fn(usize) -> i64, base: i64) -> Vec<Encoded> {
+fn encode_records(
+    records: &[&Record],
+    patterns: &[PatternId],
+    id: impl Fn(usize) -> i64,
+    base: i64,
+) -> Vec<Encoded> {
     let metas: Vec<String> = records.iter().map(|r| metadata_text(r)).collect();
     let views = records
         .iter()
@@ -131,7 +148,7 @@ fn encode_records(records: &[&Record], id: impl Fn(usize) -> i64, base: i64) -> 
         .enumerate()
         .map(|(i, (r, meta))| {
             (
-                view_of(r, id(i), meta),
+                view_of(r, id(i), meta, patterns[i]),
                 // Already parsed: the block's index reads the map, not the text.
                 (!r.metadata.is_empty()).then_some(&r.metadata),
             )
@@ -140,7 +157,12 @@ fn encode_records(records: &[&Record], id: impl Fn(usize) -> i64, base: i64) -> 
 }
 
 /// A record as a view, with its metadata as JSON text and the given id.
-pub(crate) fn view_of<'a>(r: &'a Record, id: i64, metadata: &'a str) -> View<'a> {
+pub(crate) fn view_of<'a>(
+    r: &'a Record,
+    id: i64,
+    metadata: &'a str,
+    pattern: PatternId,
+) -> View<'a> {
     View {
         id,
         time: r.time,
@@ -151,6 +173,7 @@ pub(crate) fn view_of<'a>(r: &'a Record, id: i64, metadata: &'a str) -> View<'a>
         trace_id: r.trace_id.as_deref(),
         span_id: r.span_id.as_deref(),
         metadata,
+        pattern,
     }
 }
 
@@ -179,28 +202,36 @@ fn finish(offset: i64, last: i64, b: Builder) -> Encoded {
 }
 
 impl Store {
-    /// Validates and encodes a batch (see [`Prepared`]).
-    pub fn prepare(records: &[Record]) -> Prepared {
+    /// Validates, mines (SPEC §10) and encodes a batch (see [`Prepared`]).
+    pub fn prepare(&self, records: &[Record]) -> Prepared {
         let mut rejected = Vec::new();
         let mut valid: Vec<&Record> = Vec::with_capacity(records.len());
+        for (i, r) in records.iter().enumerate() {
+            match invalid(r) {
+                Some(reason) => rejected.push((i, reason)),
+                None => valid.push(r),
+            }
+        }
+        let (ids, templates, aliases) = self.mine(&valid);
         // Keyed by the records' own service names: owned once per key below,
         // not once per record.
         let mut minutes: HashMap<(i64, &str, u8), i64> = HashMap::new();
         let mut errors: HashMap<(i64, String, &str, u8), ErrorCount> = HashMap::new();
-        for (i, r) in records.iter().enumerate() {
-            if let Some(reason) = invalid(r) {
-                rejected.push((i, reason));
-                continue;
-            }
-            let offset = valid.len() as i64;
-            valid.push(r);
+        let mut patterns: HashMap<(i64, PatternId, &str, u8), ErrorCount> = HashMap::new();
+        for (offset, (r, p)) in valid.iter().zip(&ids).enumerate() {
+            let offset = offset as i64;
             let minute = minute_of(r.time);
             let level = r.level.index() as u8;
             *minutes.entry((minute, &r.service, level)).or_default() += 1;
+            let e = patterns
+                .entry((minute, *p, &r.service, level))
+                .or_insert((0, r.time, offset));
+            e.0 += 1;
+            e.1 = e.1.max(r.time);
             if r.level >= Level::Error {
-                let fp = fingerprint::fingerprint(&r.message);
+                // Top errors group by pattern (SPEC §10).
                 let e = errors
-                    .entry((minute, fp, &r.service, level))
+                    .entry((minute, p.to_string(), &r.service, level))
                     .or_insert((0, r.time, offset));
                 e.0 += 1;
                 e.1 = e.1.max(r.time);
@@ -208,7 +239,7 @@ impl Store {
         }
         Prepared {
             records: records.len(),
-            blocks: encode_records(&valid, |i| i as i64, 0),
+            blocks: encode_records(&valid, &ids, |i| i as i64, 0),
             accepted: valid.len(),
             rejected,
             minutes: minutes
@@ -219,7 +250,49 @@ impl Store {
                 .into_iter()
                 .map(|((m, fp, s, l), v)| ((m, fp, s.to_string(), l), v))
                 .collect(),
+            patterns: patterns
+                .into_iter()
+                .map(|((m, p, s, l), v)| ((m, p, s.to_string(), l), v))
+                .collect(),
+            templates,
+            aliases,
         }
+    }
+
+    /// The pattern id of each record, and the templates and aliases mining
+    /// them made. Lines are masked before the miner's lock is taken.
+    fn mine(&self, records: &[&Record]) -> (Vec<PatternId>, Vec<Template>, Vec<Alias>) {
+        if !mining_on() {
+            return (vec![PatternId(0); records.len()], Vec::new(), Vec::new());
+        }
+        let sigs: Vec<Signature> = records.iter().map(|r| Signature::of(&r.message)).collect();
+        let mut miner = lock(&self.miner);
+        if !self
+            .miner_loaded
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            // The templates this store already knows, most used first, so
+            // lines of them keep their ids across processes and runs.
+            let known = self.with_reader(|conn| {
+                let mut st = conn.prepare(
+                    "SELECT p.template FROM patterns p \
+                     WHERE NOT EXISTS (SELECT 1 FROM pattern_alias a WHERE a.id = p.id) \
+                     ORDER BY p.count DESC LIMIT ?1",
+                )?;
+                let rows = st
+                    .query_map([crate::pattern::MAX_TEMPLATES as i64], |r| {
+                        r.get::<_, String>(0)
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(rows)
+            });
+            for t in known.unwrap_or_default() {
+                miner.learn(&t);
+            }
+        }
+        let ids = sigs.iter().map(|s| miner.mine_signature(s).id).collect();
+        let (aliases, templates) = miner.take_changes();
+        (ids, templates, aliases)
     }
 
     /// Stores a batch in its own transaction. A batch whose id was stored
@@ -227,7 +300,7 @@ impl Store {
     /// insert share one transaction, so two processes racing on one id store
     /// it once).
     pub fn ingest(&self, batch: &Batch) -> Result<IngestOutcome, DeliveryError> {
-        let pieces = [Arc::new(Store::prepare(&batch.records))];
+        let pieces = [Arc::new(self.prepare(&batch.records))];
         self.with_writer(|conn| {
             let out = (|| {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -243,7 +316,7 @@ impl Store {
     pub fn ingest_shared(&self, batch: Arc<Batch>) -> Result<IngestOutcome, DeliveryError> {
         self.ingest_prepared(
             batch.id.clone(),
-            vec![Arc::new(Store::prepare(&batch.records))],
+            vec![Arc::new(self.prepare(&batch.records))],
         )
     }
 
@@ -424,6 +497,44 @@ fn insert(tx: &rusqlite::Transaction<'_>, p: &Prepared) -> rusqlite::Result<()> 
     for ((minute, fp, service, level), (n, last, offset)) in &p.errors {
         up.execute(params![minute, fp, service, level, n, last, first + offset])?;
     }
+    let mut up = tx.prepare_cached(
+        "INSERT INTO rollup_patterns(minute, pattern, service, level, count, last_seen, sample_id)
+         VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(minute, pattern, service, level) DO UPDATE SET
+            count = count + excluded.count, last_seen = max(last_seen, excluded.last_seen)",
+    )?;
+    let mut counts: HashMap<PatternId, i64> = HashMap::new();
+    for ((minute, pat, service, level), (n, last, offset)) in &p.patterns {
+        up.execute(params![
+            minute,
+            pat.as_i64(),
+            service,
+            level,
+            n,
+            last,
+            first + offset
+        ])?;
+        *counts.entry(*pat).or_default() += n;
+    }
+    let mut up = tx.prepare_cached(
+        "INSERT INTO patterns(id, template, count) VALUES(?1, ?2, 0) ON CONFLICT(id) DO NOTHING",
+    )?;
+    for t in &p.templates {
+        up.execute(params![t.id.as_i64(), t.text])?;
+    }
+    let mut up = tx.prepare_cached("UPDATE patterns SET count = count + ?2 WHERE id = ?1")?;
+    for (pat, n) in counts {
+        up.execute(params![pat.as_i64(), n])?;
+    }
+    let mut up = tx.prepare_cached(
+        "INSERT INTO pattern_alias(id, target) VALUES(?1, ?2)
+         ON CONFLICT(id) DO UPDATE SET target = excluded.target",
+    )?;
+    for a in &p.aliases {
+        if a.from != a.to {
+            up.execute(params![a.from.as_i64(), a.to.as_i64()])?;
+        }
+    }
     tx.prepare_cached("UPDATE meta SET value = ?1 WHERE key = 'next_id'")?
         .execute([first + p.accepted as i64])?;
     Ok(())
@@ -447,6 +558,7 @@ pub(crate) fn convert_rows(conn: &rusqlite::Connection) -> rusqlite::Result<()> 
                 let level: i64 = r.get(2)?;
                 let meta: Option<String> = r.get(8)?;
                 Ok(Record {
+                    pattern: None,
                     id: Some(r.get(0)?),
                     time: r.get(1)?,
                     level: Level::ALL[level.clamp(0, 4) as usize],
@@ -466,8 +578,12 @@ pub(crate) fn convert_rows(conn: &rusqlite::Connection) -> rusqlite::Result<()> 
         after = last.id.expect("read with its id");
         let first = rows[0].id.expect("read with its id");
         let refs: Vec<&Record> = rows.iter().collect();
+        let pats: Vec<PatternId> = rows
+            .iter()
+            .map(|r| PatternId::of(&Signature::of(&r.message).text()))
+            .collect();
         let id = |i: usize| rows[i].id.expect("read with its id");
-        for b in encode_records(&refs, id, first) {
+        for b in encode_records(&refs, &pats, id, first) {
             insert_block(conn, first, &b)?;
         }
     }

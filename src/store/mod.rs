@@ -23,6 +23,8 @@
 
 mod block;
 mod ingest;
+mod merge;
+mod patterns;
 mod retention;
 mod rollups;
 mod schema;
@@ -55,6 +57,10 @@ pub struct Store {
     readers: Mutex<Vec<Connection>>,
     /// Batches waiting for the next group commit ([`Store::ingest_prepared`]).
     queue: Mutex<Vec<ingest::Pending>>,
+    /// The pattern miner of this process's writes (SPEC §10), seeded from
+    /// the store's templates on first use.
+    miner: Mutex<crate::pattern::Miner>,
+    miner_loaded: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Store {
@@ -84,6 +90,8 @@ impl Store {
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
             queue: Mutex::new(Vec::new()),
+            miner: Mutex::new(crate::pattern::Miner::new()),
+            miner_loaded: std::sync::atomic::AtomicBool::new(false),
         })
     }
 

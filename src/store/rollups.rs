@@ -4,6 +4,9 @@
 //! the partial minutes at either edge are counted from the blocks that hold
 //! them, so the numbers are exact for any `since`/`until`.
 //!
+//! Top errors are grouped by pattern (SPEC §10): `rollup_errors` rows of
+//! new records carry the pattern id where older ones carry a fingerprint.
+//!
 //! Rollups know time, service and level only. A query that also filters on
 //! text, host, trace or metadata (or asks for buckets that are not whole
 //! minutes) is counted from the matching records instead: exact, but its
@@ -19,7 +22,7 @@ use std::ops::ControlFlow;
 use super::Store;
 use super::block::{self, Filter};
 use super::search::{self, Range, scan};
-use crate::query::{Bucket, Query, Stats, StatsQuery, TopError, default_interval, fingerprint};
+use crate::query::{Bucket, Query, Stats, StatsQuery, TopError, default_interval};
 use crate::record::{Level, Micros};
 
 const MINUTE: i64 = 60_000_000;
@@ -80,9 +83,9 @@ impl Store {
     /// Aggregated counts for `sq` (see the module docs). `now` is the end
     /// of an open range.
     pub fn stats(&self, sq: &StatsQuery, now: Micros) -> anyhow::Result<Stats> {
-        let q = &sq.query;
         self.with_reader(|conn| {
             let tx = conn.transaction()?;
+            let q = &super::patterns::widen(&tx, &sq.query)?;
             let since = match q.since {
                 Some(s) => s,
                 None => tx
@@ -101,7 +104,10 @@ impl Store {
             let by_rollup = q.text.is_empty()
                 && q.hosts.is_empty()
                 && q.trace_id.is_none()
+                && q.trace_prefix.is_none()
                 && q.metadata.is_empty()
+                && q.compare.is_empty()
+                && q.patterns.is_empty()
                 && interval % 60 == 0;
             if by_rollup {
                 // Whole minutes [a, b); edges [since, a·M) and [b·M, until).
@@ -258,7 +264,7 @@ fn from_logs(
             tally.add(time - time.rem_euclid(width), v.level.index(), v.service, 1);
             if v.level >= Level::Error {
                 tally.add_error(
-                    fingerprint::fingerprint(v.message),
+                    v.pattern.to_string(),
                     v.service,
                     1,
                     time,
@@ -316,7 +322,24 @@ fn finish(
     services.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     services.truncate(top);
     stats.top_services = services;
-    let mut errors: Vec<_> = tally.errors.into_iter().collect();
+    // Top errors group by pattern (SPEC §10): rows keep the id of ingest
+    // time, so fold them by their template's current id. Rows written
+    // before patterns keep their regex fingerprint.
+    let map = super::patterns::aliases(conn)?;
+    let mut grouped: HashMap<(String, String), (u64, Micros, Option<Sample>)> = HashMap::new();
+    for ((fp, service), (n, last, sample)) in tally.errors {
+        let fp = match crate::pattern::PatternId::parse(&fp) {
+            Some(p) => crate::pattern::resolve(&map, p).to_string(),
+            None => fp,
+        };
+        let e = grouped.entry((fp, service)).or_insert((0, last, None));
+        e.0 += n;
+        e.1 = e.1.max(last);
+        if e.2.is_none() {
+            e.2 = sample;
+        }
+    }
+    let mut errors: Vec<_> = grouped.into_iter().collect();
     errors.sort_by(|a, b| b.1.0.cmp(&a.1.0).then_with(|| a.0.cmp(&b.0)));
     errors.truncate(top);
     let mut st = conn.prepare_cached("SELECT sample FROM fingerprints WHERE fingerprint = ?1")?;

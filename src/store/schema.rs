@@ -3,7 +3,8 @@
 //! - `blocks`: one row per block of records (see `block`): the id range
 //!   `id..=last_id` (`id` is at most the id of its first record, and ranges
 //!   never overlap), how many records it holds and their time bounds.
-//!   `blocks_min_time` lets retention take the oldest first.
+//!   `blocks_min_time` lets retention take the oldest first;
+//!   `blocks_max_time` lets a search take the newest first (`merge`).
 //! - `block_data`: the compressed records of each block, apart from
 //!   `blocks` so that walking the bounds never reads record bytes.
 //! - `block_keys`: the Bloom filter of a block's trace ids and metadata
@@ -28,6 +29,11 @@
 //! - `id_chunks`: for every 8192 ids, the min and max `time` of the
 //!   blocks whose id falls in it. Searches walk ids newest first and use
 //!   these bounds to know when no older block can hold a newer record.
+//! - `patterns` (template id → text, records stored under it),
+//!   `pattern_alias` (a stored id → the id its template generalised to;
+//!   see `crate::pattern`) and `rollup_patterns` (minute × pattern ×
+//!   service × level → count, last seen, a sample record): `loghub
+//!   patterns` reads these. Created on open for stores of any version.
 //! - `batches`: idempotency keys with their first outcome.
 //! - `meta`: the next record id (see the module docs of `store`).
 //!
@@ -58,6 +64,7 @@ CREATE TABLE IF NOT EXISTS blocks(
     max_time INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS blocks_min_time ON blocks(min_time);
+CREATE INDEX IF NOT EXISTS blocks_max_time ON blocks(max_time);
 CREATE TABLE IF NOT EXISTS block_data(
     id INTEGER PRIMARY KEY,
     data BLOB NOT NULL
@@ -119,13 +126,37 @@ CREATE TABLE IF NOT EXISTS meta(
 INSERT OR IGNORE INTO meta(key, value) VALUES('next_id', 1);
 "#;
 
+/// The pattern tables (module docs), made on every writer open: stores
+/// written before patterns gain them there.
+const PATTERN_DDL: &str = r#"
+CREATE TABLE IF NOT EXISTS patterns(
+    id INTEGER PRIMARY KEY,
+    template TEXT NOT NULL,
+    count INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pattern_alias(
+    id INTEGER PRIMARY KEY,
+    target INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rollup_patterns(
+    minute INTEGER NOT NULL,
+    pattern INTEGER NOT NULL,
+    service TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    sample_id INTEGER,
+    PRIMARY KEY(minute, pattern, service, level)
+) WITHOUT ROWID;
+"#;
+
 /// Page cache of the writer: `send` into the store must stay within its
 /// memory bound whatever the store's size. Measured on 1M records: 8 MiB
 /// gives the same ingest speed as 32 MiB with ~40 MiB less peak RSS.
 const WRITER_CACHE_KIB: i64 = 8 * 1024;
 /// Page cache of each reader: searches at 10M records keep their hot FTS and
 /// index pages cached.
-const READER_CACHE_KIB: i64 = 32 * 1024;
+pub(crate) const READER_CACHE_KIB: i64 = 32 * 1024;
 
 /// Settings every connection gets; the cache size is per connection.
 fn configure(conn: &Connection, cache_kib: i64) -> rusqlite::Result<()> {
@@ -159,7 +190,9 @@ pub(crate) fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     // A bigger auto-checkpoint: fewer, larger checkpoints during bulk ingest.
     // The WAL file is cut back to 64 MiB after a checkpoint.
     conn.execute_batch("PRAGMA wal_autocheckpoint=10000; PRAGMA journal_size_limit=67108864;")?;
+    conn.execute_batch(PATTERN_DDL)?;
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    backfill_patterns(&conn)?;
     if version < VERSION {
         conn.execute_batch("BEGIN IMMEDIATE")?;
         let created = (|| {
@@ -191,7 +224,46 @@ pub(crate) fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
             }
         }
     }
+    // Stores made before the index existed get it on their next open (a
+    // read-only file cannot, and searches only get slower without it).
+    if let Err(e) =
+        conn.execute_batch("CREATE INDEX IF NOT EXISTS blocks_max_time ON blocks(max_time)")
+    {
+        tracing::debug!("cannot add the blocks_max_time index: {e}");
+    }
     Ok(conn)
+}
+
+/// Runs the one-time pattern backfill of a store written before patterns
+/// (`store::patterns::backfill`) in its own transaction.
+fn backfill_patterns(conn: &Connection) -> rusqlite::Result<()> {
+    let pending = conn
+        .query_row(
+            "SELECT 1 FROM meta WHERE key = 'patterns_backfilled'",
+            [],
+            |_| Ok(()),
+        )
+        .is_err();
+    let has_meta = conn
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE name = 'meta'",
+            [],
+            |_| Ok(()),
+        )
+        .is_ok();
+    if !pending || !has_meta {
+        return Ok(());
+    }
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    match super::patterns::backfill(conn) {
+        Ok(()) => conn.execute_batch("COMMIT"),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(rusqlite::Error::ToSqlConversionFailure(
+                e.context("giving stored records their patterns").into(),
+            ))
+        }
+    }
 }
 
 /// Opens a connection for reads.

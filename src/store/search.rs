@@ -21,13 +21,14 @@
 //! substring rule of [`crate::query::Query::matches`].
 //!
 //! **Newest matches fast.** Sorting every match of a common word by time
-//! would read millions of records. Instead the search walks id ranges from
-//! the newest down (growing each step), reads the blocks of the range that
-//! FTS5 names, and stops as soon as it holds `limit` matches all at least as
-//! new as anything older ranges can hold — known from the per-chunk time
-//! bounds in `id_chunks`. Ids roughly follow time, so this reads a block or
-//! two; out-of-order times only make it read more, never return a wrong
-//! order. The backfill of `tail --since` walks the same way upward.
+//! would read millions of records. Newest first is a merge of the blocks by
+//! their time bounds (`merge`): a block is read only when it can hold a
+//! match newer than those already held, so a page reads a block or two when
+//! times follow the write order, and the blocks that overlap in time when
+//! they do not; an export of every match is the same merge, run to the end.
+//! The backfill of `tail --since` and `trace` walk id ranges upward instead,
+//! stopping as soon as no later range can hold an older record — known from
+//! the per-chunk time bounds in `id_chunks`.
 
 use std::ops::ControlFlow;
 
@@ -48,6 +49,9 @@ const TAIL_WINDOW: i64 = 100_000;
 /// Bytes of records one poll of `tail` returns, at most (and at least one
 /// record), so 500 records of 1 MiB each are not one page of 500 MiB.
 pub const TAIL_BYTES: usize = 4 << 20;
+
+/// Page cache of a reader while it exports (KiB).
+const EXPORT_CACHE_KIB: i64 = 4 * 1024;
 
 /// Most records `trace` returns.
 const MAX_TRACE: usize = 100_000;
@@ -98,7 +102,6 @@ pub(crate) struct Range<'a> {
 pub(crate) struct Listed {
     pub id: i64,
     pub min_time: Micros,
-    pub max_time: Micros,
 }
 
 /// The blocks of `range` that its bounds, full-text and Bloom filters
@@ -117,7 +120,7 @@ pub(crate) fn list(conn: &Connection, range: &Range<'_>) -> anyhow::Result<Vec<L
     };
     let order = if range.descending { "DESC" } else { "" };
     let sql = format!(
-        "SELECT b.id, b.min_time, b.max_time, {bloom} FROM blocks b{join} \
+        "SELECT b.id, b.min_time, {bloom} FROM blocks b{join} \
          WHERE b.id BETWEEN ?1 AND ?2 AND b.max_time >= ?3 AND b.min_time < ?4{text} \
          ORDER BY b.id {order}"
     );
@@ -134,7 +137,7 @@ pub(crate) fn list(conn: &Connection, range: &Range<'_>) -> anyhow::Result<Vec<L
     let mut st = conn.prepare_cached(&sql)?;
     let mut rows = st.query(rusqlite::params_from_iter(params))?;
     while let Some(r) = rows.next()? {
-        let keep = match r.get_ref(3)? {
+        let keep = match r.get_ref(2)? {
             rusqlite::types::ValueRef::Blob(b) => Bloom::new(b).admits(range.bloom),
             _ => true,
         };
@@ -142,7 +145,6 @@ pub(crate) fn list(conn: &Connection, range: &Range<'_>) -> anyhow::Result<Vec<L
             out.push(Listed {
                 id: r.get(0)?,
                 min_time: r.get(1)?,
-                max_time: r.get(2)?,
             });
         }
     }
@@ -224,91 +226,6 @@ fn keep_best(found: &mut Vec<Record>, n: usize, newest: bool) -> Option<(Micros,
         let r = found.last().expect("n >= 1");
         (r.time, r.id.unwrap_or(0))
     })
-}
-
-/// The newest `n` matches of `q` strictly older than `cursor`, walking id
-/// ranges down (module docs) and, within one, blocks newest id first; it
-/// stops at the first block that cannot hold anything newer than the
-/// `n`-th match held.
-fn newest(
-    conn: &Connection,
-    q: &Query,
-    cursor: Option<(Micros, i64)>,
-    n: usize,
-) -> anyhow::Result<Vec<Record>> {
-    let filter = Filter::new(q);
-    let fts = block::block_match(q);
-    let bloom = block::bloom_groups(q);
-    let t_lo = q.since.unwrap_or(Micros::MIN);
-    let mut t_hi = q.until.unwrap_or(Micros::MAX);
-    if let Some((t, _)) = cursor {
-        t_hi = t_hi.min(t.saturating_add(1));
-    }
-    let chunks = chunks(conn, t_lo, t_hi)?;
-    // prefix_max[i]: the newest time any chunk at or below index i may hold.
-    let mut prefix_max = Vec::with_capacity(chunks.len());
-    let mut m = Micros::MIN;
-    for c in &chunks {
-        m = m.max(c.2);
-        prefix_max.push(m);
-    }
-    let older = |v: &View<'_>| cursor.is_none_or(|(t, id)| (v.time, v.id) < (t, id));
-    let mut found: Vec<Record> = Vec::new();
-    let mut floor: Option<(Micros, i64)> = None;
-    let mut raw = Vec::new();
-    let mut hi = chunks.len();
-    let mut step = 1usize;
-    'walk: while hi > 0 {
-        let lo = hi.saturating_sub(step);
-        let (first_id, last_id) = chunk_ids(chunks[lo].0, chunks[hi - 1].0);
-        let range = Range {
-            first_id,
-            last_id,
-            t_lo,
-            t_hi,
-            fts: fts.as_deref(),
-            bloom: &bloom,
-            descending: true,
-        };
-        let blocks = list(conn, &range)?;
-        let below = if lo > 0 {
-            prefix_max[lo - 1]
-        } else {
-            Micros::MIN
-        };
-        // rest_max[i]: the newest time blocks i.. of this range or any older
-        // range may hold.
-        let mut rest_max = vec![below; blocks.len() + 1];
-        for i in (0..blocks.len()).rev() {
-            rest_max[i] = rest_max[i + 1].max(blocks[i].max_time);
-        }
-        for (i, b) in blocks.iter().enumerate() {
-            if floor.is_some_and(|(t, _)| t >= rest_max[i]) {
-                break 'walk;
-            }
-            if !read(conn, b.id, &mut raw)? {
-                continue;
-            }
-            for v in block::views(b.id, &raw)? {
-                if floor.is_some_and(|f| (v.time, v.id) <= f) {
-                    continue;
-                }
-                if filter.matches(&v) && older(&v) {
-                    found.push(v.to_record());
-                }
-            }
-            if found.len() >= n {
-                floor = keep_best(&mut found, n, true);
-            }
-        }
-        hi = lo;
-        if floor.is_some_and(|(t, _)| t >= below) {
-            break;
-        }
-        step = (step * 2).min(1 << 12);
-    }
-    keep_best(&mut found, n, true);
-    Ok(found)
 }
 
 /// The oldest `n` matches of `q` with ids up to `upto_id`, strictly after
@@ -441,7 +358,17 @@ impl Store {
         let cursor = cursor.map(decode_cursor).transpose()?;
         self.with_reader(|conn| {
             let tx = conn.transaction()?;
-            let mut records = newest(&tx, q, cursor, limit + 1)?;
+            let q = &super::patterns::widen(&tx, q)?;
+            let mut records = Vec::with_capacity(limit + 1);
+            super::merge::newest(&tx, q, cursor, |v| {
+                records.push(v.to_record());
+                if records.len() > limit {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })?;
+            super::patterns::resolve_records(&tx, &mut records)?;
             tx.commit()?;
             let more = records.len() > limit;
             records.truncate(limit);
@@ -458,6 +385,36 @@ impl Store {
         })
     }
 
+    /// Every match of `q`, newest first (by time, then id), handed to `f` one
+    /// at a time until it breaks: one pass over the matching blocks in one
+    /// snapshot, each block decoded once as long as the merge's memory bound
+    /// allows (see `merge`), records made as they are given out.
+    pub fn export(
+        &self,
+        q: &Query,
+        mut f: impl FnMut(Record) -> ControlFlow<()>,
+    ) -> anyhow::Result<()> {
+        self.with_reader(|conn| {
+            // Block data is read once: a small page cache keeps the reader's
+            // memory down without slowing it.
+            conn.execute_batch(&format!("PRAGMA cache_size=-{EXPORT_CACHE_KIB}"))?;
+            let tx = conn.transaction()?;
+            let q = &super::patterns::widen(&tx, q)?;
+            let aliases = super::patterns::aliases(&tx)?;
+            let out = super::merge::newest(&tx, q, None, |v| {
+                let mut r = v.to_record();
+                r.pattern = r.pattern.map(|p| crate::pattern::resolve(&aliases, p));
+                f(r)
+            });
+            tx.commit()?;
+            conn.execute_batch(&format!(
+                "PRAGMA cache_size=-{}",
+                super::schema::READER_CACHE_KIB
+            ))?;
+            out
+        })
+    }
+
     /// Every record of one trace, oldest first.
     pub fn trace(&self, trace_id: &str) -> anyhow::Result<Vec<Record>> {
         let q = Query {
@@ -466,7 +423,8 @@ impl Store {
         };
         self.with_reader(|conn| {
             let tx = conn.transaction()?;
-            let out = oldest(&tx, &q, i64::MAX, None, MAX_TRACE)?;
+            let mut out = oldest(&tx, &q, i64::MAX, None, MAX_TRACE)?;
+            super::patterns::resolve_records(&tx, &mut out)?;
             tx.commit()?;
             Ok(out)
         })
@@ -505,6 +463,7 @@ impl Store {
                     ControlFlow::Continue(())
                 }
             })?;
+            super::patterns::resolve_records(&tx, &mut out)?;
             tx.commit()?;
             Ok(out)
         })
@@ -530,6 +489,7 @@ impl Store {
             // One poll looks at a bounded window of ids, so a resume from far
             // back costs many cheap polls rather than one that grows.
             let top = top.min(after_id.saturating_add(TAIL_WINDOW));
+            let q = &super::patterns::widen(&tx, q)?;
             let filter = Filter::new(q);
             let fts = block::block_match(q);
             let bloom = block::bloom_groups(q);
@@ -558,6 +518,7 @@ impl Store {
                 }
                 ControlFlow::Continue(())
             })?;
+            super::patterns::resolve_records(&tx, &mut records)?;
             tx.commit()?;
             Ok(TailPage {
                 records,
@@ -578,7 +539,9 @@ impl Store {
         let limit = limit.clamp(1, MAX_PAGE);
         self.with_reader(|conn| {
             let tx = conn.transaction()?;
-            let out = oldest(&tx, q, upto_id, after, limit)?;
+            let q = &super::patterns::widen(&tx, q)?;
+            let mut out = oldest(&tx, q, upto_id, after, limit)?;
+            super::patterns::resolve_records(&tx, &mut out)?;
             tx.commit()?;
             Ok(out)
         })
@@ -592,6 +555,7 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
         let r = Record {
+            pattern: None,
             id: Some(42),
             time: -5,
             ..Record::default()

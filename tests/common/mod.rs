@@ -4,6 +4,9 @@
 
 #![allow(dead_code)]
 
+pub mod corpus;
+pub mod tmux;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 

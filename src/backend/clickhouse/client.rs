@@ -136,22 +136,52 @@ impl Client {
         req
     }
 
+    /// Runs a statement whose answer is read as it arrives (an export):
+    /// no deadline for the whole answer, unlike [`Client::exec`].
+    pub async fn exec_stream(
+        &self,
+        sql: &Sql,
+        settings: &[(&str, &str)],
+    ) -> Result<reqwest::Response, ChError> {
+        let mut query: Vec<(String, String)> = settings
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        for (k, v) in &sql.params {
+            query.push((format!("param_{k}"), v.clone()));
+        }
+        let req = self
+            .request(&query)
+            .timeout(Duration::from_secs(7 * 24 * 3600))
+            .body(sql.text.clone());
+        self.respond(req).await
+    }
+
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<String, ChError> {
-        let unreachable = |e: reqwest::Error| ChError::Unreachable {
+        let resp = self.respond(req).await?;
+        resp.text().await.map_err(|e| self.unreachable(&e))
+    }
+
+    fn unreachable(&self, e: &reqwest::Error) -> ChError {
+        ChError::Unreachable {
             base: self.url.base.clone(),
-            reason: error_chain(&e),
-        };
-        let resp = req.send().await.map_err(unreachable)?;
+            reason: error_chain(e),
+        }
+    }
+
+    /// Sends `req`; an answer that is not a success becomes its error.
+    async fn respond(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response, ChError> {
+        let resp = req.send().await.map_err(|e| self.unreachable(&e))?;
         let status = resp.status().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(resp);
+        }
         let header_code = resp
             .headers()
             .get("X-ClickHouse-Exception-Code")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok());
-        let body = resp.text().await.map_err(unreachable)?;
-        if (200..300).contains(&status) {
-            return Ok(body);
-        }
+        let body = resp.text().await.map_err(|e| self.unreachable(&e))?;
         let code = header_code.or_else(|| exception_code(&body));
         let message = clean_message(&body);
         if code.is_some_and(|c| AUTH_CODES.contains(&c))

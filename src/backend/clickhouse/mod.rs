@@ -73,6 +73,7 @@
 mod client;
 mod ingest;
 mod read;
+mod retention;
 pub mod schema;
 pub mod sql;
 pub mod url;
@@ -85,7 +86,10 @@ use async_trait::async_trait;
 use self::client::{ChError, Client};
 use self::schema::{Features, Version};
 use self::url::ChUrl;
-use super::{Backend, Batch, DeliveryError, IngestOutcome, OpenOptions, RecordStream, TailStart};
+use super::{
+    Backend, Batch, DeliveryError, IngestOutcome, OpenOptions, RecordStream, RetentionAbility,
+    RetentionPolicy, TailStart,
+};
 use crate::query::{Query, QueryPage, Stats, StatsQuery};
 use crate::record::Record;
 
@@ -208,14 +212,21 @@ impl ClickHouseBackend {
     /// `loghub clickhouse init`: creates the schema (with `ON CLUSTER` when a
     /// cluster is named here or in the URL) and returns the server version
     /// and the statements run.
-    pub async fn init(&self, cluster: Option<&str>) -> Result<(String, Vec<String>)> {
+    pub async fn init(
+        &self,
+        cluster: Option<&str>,
+        retention: Option<std::time::Duration>,
+    ) -> Result<(String, Vec<String>)> {
         let version = self.version().await?;
         let features = Features::of(Version::parse(&version).unwrap_or(Version {
             major: 18,
             minor: 16,
         }));
         let cluster = cluster.or(self.client.url().cluster.as_deref());
-        let statements = self.create_schema(&features, cluster).await?;
+        let mut statements = self.create_schema(&features, cluster).await?;
+        if let Some(age) = retention {
+            statements.extend(self.set_ttl(age).await?);
+        }
         Ok((version, statements))
     }
 }
@@ -231,10 +242,16 @@ impl Backend for ClickHouseBackend {
     }
 
     async fn query(&self, q: &Query, cursor: Option<&str>, limit: usize) -> Result<QueryPage> {
+        no_patterns(q)?;
         self.ch_query(q, cursor, limit).await
     }
 
+    async fn export(&self, q: &Query, limit: Option<usize>) -> Result<RecordStream> {
+        self.ch_export(q, limit).await
+    }
+
     async fn stats(&self, q: &StatsQuery) -> Result<Stats> {
+        no_patterns(&q.query)?;
         self.ch_stats(q).await
     }
 
@@ -243,10 +260,34 @@ impl Backend for ClickHouseBackend {
     }
 
     async fn tail(&self, q: &Query, start: TailStart) -> Result<RecordStream> {
+        no_patterns(q)?;
         self.ch_tail(q, start).await
     }
 
     fn is_remote(&self) -> bool {
         true
+    }
+
+    fn retention(&self) -> RetentionAbility {
+        RetentionAbility {
+            by_age: true,
+            by_size: false,
+        }
+    }
+
+    async fn retain(&self, policy: &RetentionPolicy) -> Result<u64> {
+        self.ch_retain(policy).await
+    }
+}
+
+/// ClickHouse does not keep patterns yet: a `pattern=` term is refused
+/// rather than ignored (which would return every record).
+fn no_patterns(q: &Query) -> Result<()> {
+    if q.patterns.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "pattern= is not supported on ClickHouse targets yet (the embedded store and loghub serve have it)"
+        )
     }
 }

@@ -49,6 +49,7 @@ struct Row {
 impl Row {
     fn into_record(self) -> (Record, String) {
         let record = Record {
+            pattern: None,
             id: Some(self.id),
             time: self.time_us,
             level: Level::from_name(&self.level).unwrap_or_default(),
@@ -137,6 +138,22 @@ impl ClickHouseBackend {
             records,
             total: None,
             next_cursor,
+        })
+    }
+
+    /// Every match, newest first, as one `SELECT … FORMAT JSONEachRow`
+    /// read as ClickHouse sends it.
+    pub(super) async fn ch_export(&self, q: &Query, limit: Option<usize>) -> Result<RecordStream> {
+        self.server().await?;
+        let mut sql = self.select(q);
+        sql.push(" ORDER BY time_us DESC, id DESC");
+        if let Some(n) = limit {
+            sql.push(" LIMIT ").int(n as i64);
+        }
+        sql.push(" FORMAT JSONEachRow");
+        let resp = self.client.exec_stream(&sql, &READ).await?;
+        crate::backend::ndjson_stream::records(resp, self.client.url().describe(), |line| {
+            Ok(serde_json::from_slice::<Row>(line)?.into_record().0)
         })
     }
 

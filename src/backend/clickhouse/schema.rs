@@ -42,6 +42,9 @@ pub struct Features {
     /// `insert_deduplication_token` with `non_replicated_deduplication_window`
     /// (22.2+); else a `batch_id` column checked before each insert.
     pub dedup_token: bool,
+    /// A table `TTL` (19.6+); older servers get retention as an
+    /// `ALTER TABLE … DELETE` mutation on each pass instead.
+    pub ttl: bool,
 }
 
 impl Features {
@@ -51,6 +54,7 @@ impl Features {
             low_cardinality: v.at_least(20, 1),
             skip_indexes: v.at_least(20, 3),
             dedup_token: v.at_least(22, 2),
+            ttl: v.at_least(19, 6),
         }
     }
 }
@@ -102,6 +106,12 @@ fn columns(f: &Features) -> String {
 }
 
 const LAYOUT: &str = "PARTITION BY toYYYYMM(ts)\nORDER BY (ts, id)";
+
+/// The TTL expression of a retention of `secs` seconds, as the server
+/// writes it back in `system.tables.engine_full`.
+pub fn ttl_expr(secs: u64) -> String {
+    format!("ts + toIntervalSecond({secs})")
+}
 
 /// The statements that create loghub's schema if missing, in order.
 pub fn ddl(f: &Features, database: &str, table: &str, cluster: Option<&str>) -> Vec<String> {

@@ -113,6 +113,9 @@ pub fn filters(sql: &mut Sql, q: &Query, ngram_text: bool) {
         }
         sql.push(")");
     }
+    if let Some(p) = &q.trace_prefix {
+        sql.push(" AND startsWith(trace_id, ").str(p).push(")");
+    }
     if let Some(t) = &q.trace_id {
         sql.push(" AND trace_id = ").str(t);
     }
@@ -147,6 +150,14 @@ pub fn filters(sql: &mut Sql, q: &Query, ngram_text: bool) {
             .str(k)
             .push(")] = ")
             .str(v);
+    }
+    for c in &q.compare {
+        // meta_values holds each value's text; numbers read back as Float64.
+        sql.push(" AND toFloat64OrNull(meta_values[indexOf(meta_keys, ")
+            .str(&c.key)
+            .push(")]) ")
+            .push(c.op.as_str())
+            .push(&format!(" {:?}", c.value));
     }
 }
 
