@@ -430,3 +430,78 @@ async fn dlq_replay_refuses_to_and_points_at_all_to() {
     let http = reqwest::Client::new();
     assert_eq!(readable(&http, &srv, "default").await, ["spooled"]);
 }
+
+/// Peak RSS of the children this test waited for so far (ru_maxrss).
+fn children_peak_rss() -> u64 {
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
+    ru.ru_maxrss as u64 * 1024
+}
+
+/// Item 3: a gzip bomb in the DLQ (a real header, then 256 MiB of zeros on
+/// one line) is read streaming: `dlq list`, `dlq show` and `dlq replay`
+/// stay within `send`'s 64 MiB, and replay quarantines it with the reason.
+/// `dlq show` reads only the DLQ's files.
+#[test]
+fn a_gzip_bomb_in_the_dlq_is_read_within_64_mib_and_quarantined() {
+    let sb = Sandbox::new();
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let o = sb.run(
+        &[
+            "send",
+            "--to",
+            &dead,
+            "--max-retries",
+            "0",
+            "--drain-timeout",
+            "2s",
+            "-q",
+        ],
+        b"{\"message\":\"spooled\"}\n",
+    );
+    assert_code(&o, 3);
+    let file = std::fs::read_dir(sb.dlq())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".ndjson.gz"))
+        .unwrap();
+    let script = format!(
+        "{{ gzip -dc '{f}' | head -1; head -c 268435456 /dev/zero; }} | gzip -1 > '{f}.new' && mv '{f}.new' '{f}'",
+        f = file.display()
+    );
+    assert!(
+        std::process::Command::new("sh")
+            .args(["-c", &script])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let name = file.file_name().unwrap().to_str().unwrap().to_string();
+    let o = sb.run(&["dlq", "list"], b"");
+    assert_code(&o, 0);
+    let o = sb.run(&["dlq", "show", &name], b"");
+    assert_code(&o, 1);
+    assert!(stderr(&o).contains("over 8 MiB"), "{}", stderr(&o));
+    let o = sb.run(
+        &["dlq", "replay", "--all-to", &dead, "--max-retries", "0"],
+        b"",
+    );
+    assert!(
+        std::fs::read_dir(sb.dlq().join("corrupt")).unwrap().count() >= 1,
+        "{}",
+        stderr(&o)
+    );
+    let peak = children_peak_rss();
+    eprintln!(
+        "peak RSS of send and dlq list/show/replay: {} MiB",
+        peak >> 20
+    );
+    assert!(peak < 64 << 20, "peaked at {} MiB", peak >> 20);
+    let o = sb.run(&["dlq", "show", "/etc/passwd"], b"");
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("not a file of the DLQ"),
+        "{}",
+        stderr(&o)
+    );
+}

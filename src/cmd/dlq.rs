@@ -4,7 +4,7 @@
 //! (`pipeline::deliver`), reusing each batch's id as its `Idempotency-Key`.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -216,6 +216,26 @@ fn list(dlq: &Dlq, output: Option<OutputFormat>) -> Result<Exit> {
 fn find(dlq: &Dlq, file: &str) -> Result<PathBuf> {
     let direct = PathBuf::from(file);
     if direct.is_file() {
+        // Only the DLQ's own files: `dlq show /etc/…` is not a file reader.
+        let parent = direct
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_path_buf));
+        let inside = [
+            dlq.dir().to_path_buf(),
+            dlq.rejected_dir(),
+            dlq.corrupt_dir(),
+        ]
+        .iter()
+        .any(|d| d.canonicalize().ok() == parent);
+        if !inside {
+            return Err(UsageError(format!(
+                "{file} is not a file of the DLQ {} (its queue, rejected/ or corrupt/); \
+                 dlq show reads only those",
+                dlq.dir().display()
+            ))
+            .into());
+        }
         return Ok(direct);
     }
     let mut hits = Vec::new();
@@ -254,7 +274,8 @@ fn find(dlq: &Dlq, file: &str) -> Result<PathBuf> {
 
 fn show(dlq: &Dlq, file: &str, quiet: bool) -> Result<Exit> {
     let path = find(dlq, file)?;
-    let (h, body) = format::read_raw(&path)?;
+    let mut reader = format::Reader::open(&path)?;
+    let h = reader.header.clone();
     if !quiet {
         eprintln!(
             "{}: {:?} for {}, batch {}, {} records, {} attempts, created {} ago{}",
@@ -270,9 +291,15 @@ fn show(dlq: &Dlq, file: &str, quiet: bool) -> Result<Exit> {
                 .unwrap_or_default()
         );
     }
+    // Line by line, so a large (or hostile) file is never held whole.
     let mut out = std::io::stdout().lock();
-    out.write_all(&body)?;
+    let mut line = Vec::new();
+    while reader.next_line(&mut line)? {
+        out.write_all(&line)?;
+        line.clear();
+    }
     out.flush()?;
+    reader.finish()?;
     Ok(Exit::Ok)
 }
 
@@ -309,6 +336,8 @@ async fn replay(cfg: &Config, dlq: &Dlq, wait: bool, all_to: Option<String>) -> 
                     None => groups.push((key, vec![(path, h.records)])),
                 }
             }
+            // Gone since it was listed: a running send delivered it.
+            Err(_) if !path.exists() => {}
             Err(why) => {
                 quarantined += 1;
                 let dest = dlq.quarantine(&path, &why)?;

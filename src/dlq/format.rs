@@ -159,14 +159,101 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Longest header line read (a header is a few hundred bytes).
+pub const MAX_HEADER: usize = 64 << 10;
+/// Longest record line read, decoded: a file whose line is longer is not
+/// one loghub wrote (a record is at most `--max-line-bytes` plus its JSON
+/// escapes) and is quarantined with this reason rather than read into memory.
+pub const MAX_LINE: usize = 8 << 20;
+
+/// A DLQ file read as a stream: the header, then record lines one at a
+/// time, each within [`MAX_LINE`] decoded bytes and no more of them than the
+/// header counts, so a gzip bomb costs a bounded read, not its inflated size.
+pub struct Reader {
+    path: PathBuf,
+    inner: BufReader<flate2::read::GzDecoder<File>>,
+    pub header: Header,
+    lines: usize,
+}
+
+impl Reader {
+    pub fn open(path: &Path) -> Result<Reader> {
+        let f = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let mut inner = BufReader::new(flate2::read::GzDecoder::new(f));
+        let mut line = Vec::new();
+        let n = (&mut inner)
+            .take(MAX_HEADER as u64)
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("{}: not a readable gzip file", path.display()))?;
+        if n == 0 {
+            bail!("{}: no header line", path.display());
+        }
+        if !line.ends_with(b"\n") && n == MAX_HEADER {
+            bail!(
+                "{}: the header line is over {MAX_HEADER} bytes",
+                path.display()
+            );
+        }
+        let header = parse_header(path, &String::from_utf8_lossy(&line))?;
+        Ok(Reader {
+            path: path.to_path_buf(),
+            inner,
+            header,
+            lines: 0,
+        })
+    }
+
+    /// Appends the next record line (with its `\n`) to `out`; false at the
+    /// end. Fails on a damaged gzip stream, a line over [`MAX_LINE`], or
+    /// more lines than the header says.
+    pub fn next_line(&mut self, out: &mut Vec<u8>) -> Result<bool> {
+        let path = self.path.display();
+        let start = out.len();
+        let n = (&mut self.inner)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', out)
+            .with_context(|| format!("{path}: damaged or truncated gzip data"))?;
+        if n == 0 {
+            return Ok(false);
+        }
+        if !out.ends_with(b"\n") {
+            if n > MAX_LINE {
+                out.truncate(start);
+                bail!(
+                    "{path}: record {} is over {} MiB decoded",
+                    self.lines + 1,
+                    MAX_LINE >> 20
+                );
+            }
+            out.push(b'\n');
+        }
+        self.lines += 1;
+        if self.lines > self.header.records {
+            bail!(
+                "{path}: header says {} records, the file holds more",
+                self.header.records
+            );
+        }
+        Ok(true)
+    }
+
+    /// Checks, at the end, that the file held as many records as it says.
+    pub fn finish(&self) -> Result<()> {
+        if self.lines != self.header.records {
+            bail!(
+                "{}: header says {} records, the file holds {}",
+                self.path.display(),
+                self.header.records,
+                self.lines
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Reads only the header of a file (cheap: `dlq list`, target matching).
 pub fn read_header(path: &Path) -> Result<Header> {
-    let f = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut r = BufReader::new(flate2::read::GzDecoder::new(f));
-    let mut line = String::new();
-    r.read_line(&mut line)
-        .with_context(|| format!("{}: not a readable gzip file", path.display()))?;
-    parse_header(path, &line)
+    Ok(Reader::open(path)?.header)
 }
 
 fn parse_header(path: &Path, line: &str) -> Result<Header> {
@@ -183,36 +270,14 @@ fn parse_header(path: &Path, line: &str) -> Result<Header> {
 }
 
 /// Reads a whole file: the header and the raw record lines (each ending in
-/// `\n`). Fails on a damaged gzip stream or a record count that disagrees.
+/// `\n`), streaming (see [`Reader`]). Fails on a damaged gzip stream, an
+/// over-long line or a record count that disagrees.
 pub fn read_raw(path: &Path) -> Result<(Header, Vec<u8>)> {
-    let file = std::fs::read(path).with_context(|| format!("cannot open {}", path.display()))?;
-    // One allocation of the right size: the gzip trailer ends with the
-    // uncompressed length (trusted only as a hint, and capped).
-    let hint = file.len().checked_sub(4).map_or(0, |i| {
-        u32::from_le_bytes(file[i..].try_into().expect("4 bytes")) as usize
-    });
-    let mut all = Vec::with_capacity(hint.min(file.len().saturating_mul(64)).min(64 << 20) + 1);
-    flate2::read::GzDecoder::new(&file[..])
-        .read_to_end(&mut all)
-        .with_context(|| format!("{}: damaged or truncated gzip data", path.display()))?;
-    drop(file);
-    let nl = memchr::memchr(b'\n', &all)
-        .with_context(|| format!("{}: no header line", path.display()))?;
-    let header = parse_header(path, &String::from_utf8_lossy(&all[..nl]))?;
-    all.drain(..nl + 1);
-    let mut body = all;
-    if !body.is_empty() && !body.ends_with(b"\n") {
-        body.push(b'\n');
-    }
-    let lines = memchr::memchr_iter(b'\n', &body).count();
-    if lines != header.records {
-        bail!(
-            "{}: header says {} records, the file holds {lines}",
-            path.display(),
-            header.records
-        );
-    }
-    Ok((header, body))
+    let mut r = Reader::open(path)?;
+    let mut body = Vec::new();
+    while r.next_line(&mut body)? {}
+    r.finish()?;
+    Ok((r.header, body))
 }
 
 /// Reads a spooled batch back: its header and a [`Batch`] with the same id,
