@@ -85,7 +85,7 @@ pub fn query(terms: &[&str]) -> Query {
     loghub::query::terms::parse_terms(&terms, loghub::record::now_micros()).unwrap()
 }
 
-/// Records without their store ids, sorted by what they hold: two results
+/// Records without their store ids and patterns, sorted by what they hold: two results
 /// are the same set when these are equal.
 pub fn contents(records: &[Record]) -> Vec<String> {
     let mut v: Vec<String> = records
@@ -93,6 +93,8 @@ pub fn contents(records: &[Record]) -> Vec<String> {
         .map(|r| {
             let mut r = r.clone();
             r.id = None;
+            // The store adds the pattern it mined; the input has none.
+            r.pattern = None;
             serde_json::to_string(&r).unwrap()
         })
         .collect();
