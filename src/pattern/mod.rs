@@ -503,27 +503,28 @@ impl Miner {
     /// Weighted similarity of a template and a line (or another template,
     /// `both`): literals count by rarity; `<*>` against a literal is a match
     /// for a line, half a match between templates.
-    fn similarity(&self, tmpl: &[Tok], line: &[Tok], both: bool) -> f64 {
+    fn similarity(&self, tmpl: &[Tok], line: &[Tok], line_w: &[f64], both: bool) -> f64 {
         let (mut hit, mut all) = (0.0, 0.0);
-        for (a, b) in tmpl.iter().zip(line) {
+        for ((a, b), &wb) in tmpl.iter().zip(line).zip(line_w) {
             match (a, b) {
                 (None, None) => {}
-                (None, Some(t)) | (Some(t), None) => {
+                (None, Some(_)) => {
+                    all += wb;
+                    hit += if both { wb * 0.5 } else { wb };
+                }
+                (Some(t), None) => {
                     let w = self.weight(t);
                     all += w;
-                    if a.is_none() {
-                        hit += if both { w * 0.5 } else { w };
-                    } else if both {
+                    if both {
                         hit += w * 0.5;
                     }
                 }
                 (Some(x), Some(y)) => {
-                    let wx = self.weight(x);
                     if x == y {
-                        hit += wx;
-                        all += wx;
+                        hit += wb;
+                        all += wb;
                     } else {
-                        all += wx.max(self.weight(y));
+                        all += self.weight(x).max(wb);
                     }
                 }
             }
@@ -535,6 +536,11 @@ impl Miner {
     fn best_match(&self, toks: &[Tok], skip: Option<usize>, both: bool) -> Option<usize> {
         let cands = self.by_len.get(&toks.len())?;
         let mut best: Option<(f64, usize)> = None;
+        // The line's weights once, not once per candidate.
+        let line_w: Vec<f64> = toks
+            .iter()
+            .map(|t| t.as_deref().map_or(0.0, |t| self.weight(t)))
+            .collect();
         // The newest templates of this length: a flood of unique lines must
         // not cost a comparison with every template kept.
         for &ci in cands.iter().rev().take(MAX_SCAN) {
@@ -544,7 +550,7 @@ impl Miner {
             let Some(c) = self.clusters[ci].as_ref() else {
                 continue;
             };
-            let sim = self.similarity(&c.toks, toks, both);
+            let sim = self.similarity(&c.toks, toks, &line_w, both);
             if sim >= THRESHOLD && best.is_none_or(|(s, _)| sim > s) {
                 best = Some((sim, ci));
             }
