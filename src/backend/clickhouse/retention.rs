@@ -21,22 +21,26 @@ use crate::backend::RetentionPolicy;
 use crate::record::now_micros;
 
 impl ClickHouseBackend {
-    /// The table the data lives in (the shards' table behind a Distributed
-    /// one) and the `ON CLUSTER` clause for DDL on it.
-    async fn data_table(&self) -> Result<(String, String)> {
+    /// The data table's name (the shards' `<table>_local` behind a
+    /// Distributed one) and the `ON CLUSTER` clause for DDL on it.
+    async fn data_table(&self) -> Result<DataTable> {
         let srv = self.server().await?;
         let u = self.client.url();
-        match (&u.cluster, srv.distributed) {
-            (Some(c), true) => Ok((
-                format!(
-                    "{}.{}",
-                    ident(&u.database),
-                    ident(&format!("{}_local", u.table))
-                ),
-                format!(" ON CLUSTER {}", ident(c)),
-            )),
-            _ => Ok((self.table(), String::new())),
-        }
+        Ok(match (&u.cluster, srv.distributed) {
+            (Some(c), true) => DataTable {
+                name: format!("{}_local", u.table),
+                on: format!(" ON CLUSTER {}", ident(c)),
+            },
+            _ => DataTable {
+                name: u.table.clone(),
+                on: String::new(),
+            },
+        })
+    }
+
+    /// `` `db`.`name` `` of the data table.
+    fn qualified(&self, t: &DataTable) -> String {
+        format!("{}.{}", ident(&self.client.url().database), ident(&t.name))
     }
 
     /// Gives the table a TTL of `max_age` unless it has that one already;
@@ -50,16 +54,17 @@ impl ClickHouseBackend {
                 srv.version
             );
         }
-        let (table, on) = self.data_table().await?;
+        let data = self.data_table().await?;
         let expr = ttl_expr(max_age.as_secs().max(1));
         if self
-            .engine_full()
+            .engine_full(&data)
             .await?
             .is_some_and(|e| has_ttl(&e, &expr))
         {
             return Ok(None);
         }
-        let stmt = format!("ALTER TABLE {table}{on} MODIFY TTL {expr}");
+        let table = self.qualified(&data);
+        let stmt = format!("ALTER TABLE {table}{} MODIFY TTL {expr}", data.on);
         let mut sql = Sql::new(false);
         sql.push(&stmt);
         self.client
@@ -70,19 +75,13 @@ impl ClickHouseBackend {
     }
 
     /// `engine_full` of the data table, where the TTL shows.
-    async fn engine_full(&self) -> Result<Option<String>> {
-        let srv = self.server().await?;
+    async fn engine_full(&self, data: &DataTable) -> Result<Option<String>> {
         let u = self.client.url();
-        let name = if srv.distributed && u.cluster.is_some() {
-            format!("{}_local", u.table)
-        } else {
-            u.table.clone()
-        };
         let mut sql = Sql::new(false);
         sql.push("SELECT engine_full FROM system.tables WHERE database = ")
             .str(&u.database)
             .push(" AND name = ")
-            .str(&name);
+            .str(&data.name);
         let body = self.client.exec(&sql, &[]).await?;
         Ok(body.lines().next().map(str::to_string))
     }
@@ -102,7 +101,8 @@ impl ClickHouseBackend {
             return Ok(0);
         }
         let cutoff = (now_micros() / 1_000_000).saturating_sub(age.as_secs() as i64);
-        let (table, on) = self.data_table().await?;
+        let data = self.data_table().await?;
+        let table = self.qualified(&data);
         let mut count = Sql::new(srv.features.query_params);
         count
             .push("SELECT count() FROM ")
@@ -122,7 +122,8 @@ impl ClickHouseBackend {
         }
         let mut del = Sql::new(false);
         del.push(&format!(
-            "ALTER TABLE {table}{on} DELETE WHERE ts < toDateTime("
+            "ALTER TABLE {table}{} DELETE WHERE ts < toDateTime(",
+            data.on
         ))
         .int(cutoff)
         .push(")");
@@ -132,6 +133,14 @@ impl ClickHouseBackend {
             .with_context(|| format!("deleting rows older than the retention from {table}"))?;
         Ok(old)
     }
+}
+
+/// Where the rows live, for DDL ([`ClickHouseBackend::data_table`]).
+struct DataTable {
+    /// Unquoted table name.
+    name: String,
+    /// ` ON CLUSTER …`, or empty.
+    on: String,
 }
 
 /// Whether `engine_full` carries exactly the TTL `expr` (not one that merely
