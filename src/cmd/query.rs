@@ -45,47 +45,21 @@ pub async fn run(cfg: Config, args: QueryArgs) -> Result<Exit> {
         Ok(())
     };
     let context = || format!("querying {}", backend.describe());
-    if limit == 0 || limit > PAGE {
-        // One record past the limit says whether more exist.
-        let mut records = backend
-            .export(&q, (limit > 0).then(|| limit + 1))
-            .await
-            .with_context(context)?;
-        while let Some(r) = records.next().await {
-            let r = r.with_context(context)?;
-            if limit > 0 && shown == limit {
-                more = true;
-                break;
-            }
-            emit(r)?;
-            shown += 1;
-        }
+    // One record past the limit says whether more exist.
+    let want = (limit > 0).then(|| limit + 1);
+    let mut records = if limit == 0 || limit > PAGE {
+        backend.export(&q, want).await.with_context(context)?
     } else {
-        let mut cursor: Option<String> = None;
-        loop {
-            let remaining = limit - shown;
-            if remaining == 0 {
-                break;
-            }
-            let want = remaining.saturating_add(1).min(PAGE);
-            let page = backend
-                .query(&q, cursor.as_deref(), want)
-                .await
-                .with_context(context)?;
-            let n = page.records.len();
-            for r in page.records.into_iter().take(remaining) {
-                emit(r)?;
-                shown += 1;
-            }
-            if n > remaining {
-                more = true;
-                break;
-            }
-            match page.next_cursor {
-                Some(c) if n > 0 => cursor = Some(c),
-                _ => break,
-            }
+        crate::backend::paged(backend.clone(), q.clone(), want)
+    };
+    while let Some(r) = records.next().await {
+        let r = r.with_context(context)?;
+        if limit > 0 && shown == limit {
+            more = true;
+            break;
         }
+        emit(r)?;
+        shown += 1;
     }
     let mut out = out.unwrap_or_else(|| output::paged_writer(format, style(&cfg), !args.no_pager));
     for r in held.iter().rev() {
